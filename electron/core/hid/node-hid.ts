@@ -1,0 +1,201 @@
+// The node-hid adapter: real USB keys behind the HidBackend / HidDevice port. The node-hid module is
+// injected (createNodeHidBackend) so the adapter is unit-tested without hardware; loadNodeHidBackend
+// loads the real one and degrades to "virtual keys only" when the native library cannot load.
+import { DeviceAccessError, DeviceGoneError } from '../ctap/errors.js';
+import { FIDO_USAGE, FIDO_USAGE_PAGE, HID_REPORT_SIZE } from '../ctap/constants.js';
+import type { HidBackend, HidDescriptor, HidDevice } from './device.js';
+import { classifyOpenFailure } from './permissions.js';
+import { z } from 'zod';
+
+/** One entry of `HID.devicesAsync()`, as node-hid 3 reports it. */
+export interface NodeHidDeviceInfo {
+  readonly path?: string | undefined;
+  readonly vendorId: number;
+  readonly productId: number;
+  readonly serialNumber?: string | undefined;
+  readonly manufacturer?: string | undefined;
+  readonly product?: string | undefined;
+  readonly usagePage?: number | undefined;
+  readonly usage?: number | undefined;
+}
+
+/** The part of an `HIDAsync` handle the adapter uses. */
+export interface NodeHidHandle {
+  write(data: Buffer): Promise<number>;
+  /** Resolves undefined (or, in node-hid 3.4, an empty Buffer) when the timeout passes first. */
+  read(timeoutMs?: number): Promise<Buffer | undefined>;
+  close(): Promise<void>;
+}
+
+/** The part of the node-hid module the adapter uses. */
+export interface NodeHidModule {
+  devicesAsync(): Promise<NodeHidDeviceInfo[]>;
+  /** Loads the native binding; throws (ERR_DLOPEN_FAILED) when libusb or libudev is missing. */
+  getHidapiVersion(): string;
+  readonly HIDAsync: { open(path: string, options?: { nonExclusive?: boolean }): Promise<NodeHidHandle> };
+}
+
+export class NodeHidBackend implements HidBackend {
+  readonly kind = 'usb' as const;
+  private known = new Map<string, HidDescriptor>();
+
+  constructor(
+    private readonly hid: NodeHidModule,
+    private readonly platform: NodeJS.Platform = process.platform,
+  ) {}
+
+  get hidapiVersion(): string {
+    return this.hid.getHidapiVersion();
+  }
+
+  /** FIDO interfaces only (usage page 0xF1D0, usage 1); on Linux this needs the default hidraw driver, which fills them. */
+  async enumerate(): Promise<HidDescriptor[]> {
+    let entries: unknown;
+    try {
+      entries = await this.hid.devicesAsync();
+    } catch (error) {
+      throw new DeviceAccessError(`Listing USB devices failed (${detail(error)}). Replug the USB hub; if it persists, restart keybench.`);
+    }
+    const found = new Map<string, HidDescriptor>();
+    for (const entry of Array.isArray(entries) ? entries : []) {
+      const descriptor = toFidoDescriptor(entry);
+      if (descriptor && !found.has(descriptor.path)) found.set(descriptor.path, descriptor);
+    }
+    this.known = found;
+    return [...found.values()];
+  }
+
+  async open(path: string): Promise<HidDevice> {
+    const descriptor = this.known.get(path) ?? (await this.enumerate()).find((d) => d.path === path);
+    // Only paths enumerated as FIDO interfaces are opened: CTAPHID frames must never reach a keyboard.
+    if (!descriptor) throw new DeviceGoneError(`No FIDO key is plugged in at ${path}. Plug it back in and try again.`);
+    let handle: NodeHidHandle;
+    try {
+      // hidapi on macOS seizes the device by default, which fails while a browser has the key open.
+      handle = await this.hid.HIDAsync.open(path, this.platform === 'darwin' ? { nonExclusive: true } : undefined);
+    } catch (error) {
+      const failure = classifyOpenFailure(this.platform, detail(error));
+      if (failure.kind === 'gone') throw new DeviceGoneError(failure.advice);
+      throw new DeviceAccessError(`Cannot open the key at ${path} (${detail(error)}). ${failure.advice}`);
+    }
+    return new NodeHidDevice(descriptor, handle);
+  }
+}
+
+export function createNodeHidBackend(hidModule: NodeHidModule, platform: NodeJS.Platform = process.platform): NodeHidBackend {
+  return new NodeHidBackend(hidModule, platform);
+}
+
+export interface NodeHidUnavailable {
+  readonly unavailable: string;
+}
+
+/** Loads node-hid and its native binding; on failure says why, so keybench carries on with virtual keys. */
+export async function loadNodeHidBackend(
+  importModule: () => Promise<NodeHidModule> = importNodeHid,
+  platform: NodeJS.Platform = process.platform,
+): Promise<NodeHidBackend | NodeHidUnavailable> {
+  try {
+    const hid = await importModule();
+    hid.getHidapiVersion();
+    return createNodeHidBackend(hid, platform);
+  } catch (error) {
+    return { unavailable: unavailableReason(error, platform) };
+  }
+}
+
+async function importNodeHid(): Promise<NodeHidModule> {
+  const hid = await import('node-hid');
+  return { devicesAsync: hid.devicesAsync, getHidapiVersion: hid.getHidapiVersion, HIDAsync: hid.HIDAsync };
+}
+
+function unavailableReason(error: unknown, platform: NodeJS.Platform): string {
+  const code = typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : '';
+  const text = detail(error);
+  if (platform === 'linux' && (code === 'ERR_DLOPEN_FAILED' || /libusb|libudev/i.test(text))) {
+    return 'Real keys are unavailable: node-hid could not load (libusb-1.0-0 missing?). Install it with `sudo apt-get install libusb-1.0-0`. Virtual keys still work.';
+  }
+  return `Real keys are unavailable: node-hid could not load (${text}). Virtual keys still work.`;
+}
+
+const nonEmptyText = z
+  .string()
+  .optional()
+  .transform((text) => (text ? text : undefined));
+
+/** A FIDO interface as node-hid lists it; anything else (keyboards, other collections, odd entries) fails to parse. */
+const FidoInterfaceInfo = z.object({
+  path: z.string().min(1),
+  vendorId: z.number().int(),
+  productId: z.number().int(),
+  serialNumber: nonEmptyText,
+  product: nonEmptyText,
+  manufacturer: nonEmptyText,
+  usagePage: z.literal(FIDO_USAGE_PAGE),
+  usage: z.literal(FIDO_USAGE),
+});
+
+function toFidoDescriptor(entry: unknown): HidDescriptor | undefined {
+  const parsed = FidoInterfaceInfo.safeParse(entry);
+  if (!parsed.success) return undefined;
+  const { path, vendorId, productId, serialNumber, product, manufacturer } = parsed.data;
+  return { path, kind: 'usb', vendorId, productId, serialNumber, product, manufacturer };
+}
+
+class NodeHidDevice implements HidDevice {
+  private closed = false;
+
+  constructor(
+    readonly descriptor: HidDescriptor,
+    private readonly handle: NodeHidHandle,
+  ) {}
+
+  /** Always 65 bytes: report id 0x00, then the packet. Without it hidraw eats a CID's leading 0x00 and Windows the first byte. */
+  async write(report: Uint8Array): Promise<void> {
+    if (report.length !== HID_REPORT_SIZE) throw new RangeError(`a CTAPHID report is ${HID_REPORT_SIZE} bytes, got ${report.length}`);
+    if (this.closed) throw this.closedError();
+    const out = Buffer.alloc(HID_REPORT_SIZE + 1);
+    out.set(report, 1);
+    try {
+      await this.handle.write(out);
+    } catch (error) {
+      throw this.goneError(error);
+    }
+  }
+
+  async read(timeoutMs: number): Promise<Uint8Array | undefined> {
+    if (this.closed) throw this.closedError();
+    let data: Buffer | undefined;
+    try {
+      data = await this.handle.read(Math.max(0, Math.ceil(timeoutMs)));
+    } catch (error) {
+      throw this.goneError(error);
+    }
+    if (!data || data.length === 0) return undefined;
+    // hidraw returns the bare packet; a backend that keeps report id 0 in front gets it stripped here.
+    const packet = data.length === HID_REPORT_SIZE + 1 && data[0] === 0 ? data.subarray(1) : data;
+    return Uint8Array.from(packet);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      await this.handle.close();
+    } catch {
+      // Closing a handle whose key is already unplugged fails; the handle is released either way.
+    }
+  }
+
+  private goneError(error: unknown): DeviceGoneError {
+    return new DeviceGoneError(`The key at ${this.descriptor.path} stopped answering (${detail(error)}). It was probably unplugged; plug it back in and try again.`);
+  }
+
+  private closedError(): DeviceGoneError {
+    return new DeviceGoneError(`The connection to the key at ${this.descriptor.path} was closed. Open the key again.`);
+  }
+}
+
+function detail(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
