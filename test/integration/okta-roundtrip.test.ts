@@ -49,7 +49,8 @@ describe('preregistration round trip against the simulator', () => {
 
     const pinRequest = await openPinRequest(enrolled.pinRequestJwe, keyring.transportPrivateKeys());
     const [credEntry] = enrolled.credRequests;
-    const credRequest = await openCredRequest(credEntry!.credRequestJwe, credEntry!.keyId, keyring.transportPrivateKeys());
+    if (!credEntry?.credRequestJwe || !credEntry.keyId) throw new Error('enroll returned an incomplete credential request');
+    const credRequest = await openCredRequest(credEntry.credRequestJwe, credEntry.keyId, keyring.transportPrivateKeys());
     const options = credRequest.request.publicKey;
     expect(options.rp.id).toBe(DEFAULT_ORG_DOMAIN);
 
@@ -89,15 +90,15 @@ describe('preregistration round trip against the simulator', () => {
       serial: '3632071',
       version: authenticator.firmwareVersion,
       pinResponseJwe,
-      credResponses: [{ authenticatorEnrollmentId: credEntry!.authenticatorEnrollmentId, credResponseJwe }],
+      credResponses: [{ authenticatorEnrollmentId: credEntry.authenticatorEnrollmentId, credResponseJwe }],
       signingJwks: keyring.signingJwks(),
     });
-    expect(activated.authenticatorEnrollmentIds).toEqual([credEntry!.authenticatorEnrollmentId]);
+    expect(activated.authenticatorEnrollmentIds).toEqual([credEntry.authenticatorEnrollmentId]);
     const [factor] = await client.listEnrollments(user.id);
-    expect(factor).toMatchObject({ id: credEntry!.authenticatorEnrollmentId, status: 'ACTIVE' });
+    expect(factor).toMatchObject({ id: credEntry.authenticatorEnrollmentId, status: 'ACTIVE' });
     expect(factor!.profile).toMatchObject({ credentialId: credential.id, presetPinAvailable: true });
 
-    await client.sendPin({ userId: user.id, authenticatorEnrollmentId: credEntry!.authenticatorEnrollmentId });
+    await client.sendPin({ userId: user.id, authenticatorEnrollmentId: credEntry.authenticatorEnrollmentId });
     const [mail] = sim.state.outbox();
     expect(mail).toMatchObject({ to: 'alice@example.com', userId: user.id });
     expect(await readFile(mail!.path, 'utf8')).toContain(PIN);
@@ -109,7 +110,7 @@ describe('preregistration round trip against the simulator', () => {
         serial: '3632071',
         version: authenticator.firmwareVersion,
         pinResponseJwe,
-        credResponses: [{ authenticatorEnrollmentId: credEntry!.authenticatorEnrollmentId, credResponseJwe }],
+        credResponses: [{ authenticatorEnrollmentId: credEntry.authenticatorEnrollmentId, credResponseJwe }],
         signingJwks: keyring.signingJwks(),
       }),
     ).rejects.toMatchObject({ status: 400, errorCode: 'E0000001' });
