@@ -1,0 +1,113 @@
+// The station API: one allowlist of named requests, each with the schema of its arguments and of its
+// answer, and one stream of events. The preload (Electron) and the WebSocket bridge (browser mode) both
+// implement exactly this, and both sides parse what crosses; nothing else can be called.
+import { z } from 'zod';
+import {
+  DeliverySchema,
+  HistoryChartSchema,
+  HistoryEntrySchema,
+  KeyTileSchema,
+  OrderSchema,
+  OrderStateSchema,
+  PinPolicySettingsSchema,
+  SettingsSchema,
+  SnapshotSchema,
+  StationKeyInfoSchema,
+  StationStatusSchema,
+} from './models.js';
+
+const Port = z.object({ port: z.string().min(1).max(512) });
+const Empty = z.object({}).strict();
+const Done = z.object({ message: z.string() });
+const Page = { offset: z.number().int().min(0).default(0), limit: z.number().int().min(1).max(500).default(100) };
+
+export const CHANNELS = {
+  'station.snapshot': { args: Empty, result: SnapshotSchema },
+  /** A barcode scan or typed entry: an order (login, email, order id) or a box serial for the key waiting for one. */
+  'orders.scan': { args: z.object({ code: z.string().trim().min(1).max(256) }).strict(), result: z.object({ kind: z.enum(['order', 'serial']), message: z.string() }) },
+  'orders.list': {
+    args: z.object({ query: z.string().max(256).optional(), state: OrderStateSchema.optional(), ...Page }).strict(),
+    result: z.object({ total: z.number().int(), items: z.array(OrderSchema) }),
+  },
+  'orders.import': {
+    args: z.object({ fileName: z.string().max(256), text: z.string().max(20_000_000) }).strict(),
+    result: z.object({ added: z.number().int(), errors: z.array(z.object({ line: z.number().int(), message: z.string() })) }),
+  },
+  'orders.pull': { args: Empty, result: z.object({ added: z.number().int(), message: z.string() }) },
+  'orders.cancel': { args: z.object({ orderId: z.string().min(1) }).strict(), result: Done },
+  'jobs.retry': { args: Port.strict(), result: Done },
+  'jobs.skip': { args: Port.strict(), result: Done },
+  'jobs.quarantine': { args: Port.strict(), result: Done },
+  'jobs.cancelStep': { args: Port.strict(), result: Done },
+  'keys.reset': { args: Port.strict(), result: Done },
+  'keys.wink': { args: Port.strict(), result: Done },
+  'batch.sync': { args: Empty, result: Done },
+  'history.list': {
+    args: z.object({ query: z.string().max(256).optional(), ...Page }).strict(),
+    result: z.object({ total: z.number().int(), items: z.array(HistoryEntrySchema) }),
+  },
+  'history.chart': { args: Empty, result: HistoryChartSchema },
+  'history.export': {
+    args: z.object({ format: z.enum(['csv', 'json']) }).strict(),
+    result: z.object({ fileName: z.string(), mimeType: z.string(), content: z.string() }),
+  },
+  'settings.get': { args: Empty, result: SettingsSchema },
+  'settings.update': {
+    args: z
+      .object({
+        pin: PinPolicySettingsSchema.optional(),
+        delivery: DeliverySchema.optional(),
+        sounds: z.boolean().optional(),
+        printer: z.string().max(256).optional(),
+        virtualKeys: z.number().int().min(0).max(16).optional(),
+        operator: z.string().max(128).optional(),
+        rpIds: z.array(z.string().max(253)).max(8).optional(),
+      })
+      .strict(),
+    result: SettingsSchema,
+  },
+  /** Write-only: the renderer hands credentials over and never gets them back. */
+  'settings.setCredentials': {
+    args: z.discriminatedUnion('kind', [
+      z.object({ kind: z.literal('ssws'), orgUrl: z.string().url(), token: z.string().min(10).max(512) }).strict(),
+      z.object({ kind: z.literal('oauth'), orgUrl: z.string().url(), clientId: z.string().min(1).max(256), privateJwk: z.string().min(10).max(20_000) }).strict(),
+    ]),
+    result: SettingsSchema,
+  },
+  'settings.useSimulator': { args: Empty, result: SettingsSchema },
+  'stationKeys.list': { args: Empty, result: z.object({ keys: z.array(StationKeyInfoSchema), jwks: z.string() }) },
+  'stationKeys.rotate': { args: Empty, result: z.object({ keys: z.array(StationKeyInfoSchema), jwks: z.string() }) },
+} as const;
+
+export type Channel = keyof typeof CHANNELS;
+export type ChannelArgs<C extends Channel> = z.input<(typeof CHANNELS)[C]['args']>;
+export type ChannelResult<C extends Channel> = z.infer<(typeof CHANNELS)[C]['result']>;
+
+export const CHANNEL_NAMES = Object.keys(CHANNELS) as Channel[];
+
+export function isChannel(name: unknown): name is Channel {
+  return typeof name === 'string' && Object.hasOwn(CHANNELS, name);
+}
+
+export const ErrorCodeSchema = z.enum(['bad-request', 'unknown-channel', 'not-found', 'conflict', 'unavailable', 'forbidden', 'internal']);
+export type ErrorCode = z.infer<typeof ErrorCodeSchema>;
+
+export type Result<T> = { ok: true; data: T } | { ok: false; error: { code: ErrorCode; message: string } };
+
+export const StationEventSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('snapshot'), snapshot: SnapshotSchema }),
+  z.object({ type: z.literal('tile'), tile: KeyTileSchema }),
+  z.object({ type: z.literal('tile-removed'), port: z.string() }),
+  z.object({ type: z.literal('status'), status: StationStatusSchema }),
+  z.object({ type: z.literal('orders-changed') }),
+  z.object({ type: z.literal('notice'), level: z.enum(['info', 'warning', 'error']), message: z.string() }),
+  z.object({ type: z.literal('sound'), sound: z.enum(['success', 'touch', 'failure']) }),
+]);
+export type StationEvent = z.infer<typeof StationEventSchema>;
+
+/** `window.station`: the only thing the renderer knows about the world outside the page. */
+export interface StationApi {
+  call<C extends Channel>(channel: C, args: ChannelArgs<C>): Promise<Result<ChannelResult<C>>>;
+  /** Subscribes to station events; returns the unsubscribe function. */
+  onEvent(listener: (event: StationEvent) => void): () => void;
+}
