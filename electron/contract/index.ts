@@ -1,2 +1,3 @@
 export * from './channels.js';
 export * from './models.js';
+export * from './dispatch.js';
