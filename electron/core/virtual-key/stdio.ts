@@ -55,6 +55,8 @@ export async function serveStdio(device: HidDevice, input: Readable, output: Wri
     while (!inputEnded && failure === undefined) {
       const report = await device.read(READ_POLL_MS);
       if (report) await writeRecord(output, report);
+      // A device whose read returns at once must not starve the timers and I/O of this process.
+      else await new Promise((resolve) => setImmediate(resolve));
     }
   })().catch(fail);
 
