@@ -1,0 +1,67 @@
+// The journal's tables, as numbered migrations. `PRAGMA user_version` records how many have run; a
+// database written by a newer keybench (higher version than known here) is refused, never guessed at.
+// Append new migrations; never edit one that has shipped.
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE orders (
+    id          TEXT PRIMARY KEY,
+    seq         INTEGER NOT NULL UNIQUE,
+    user        TEXT NOT NULL,
+    source      TEXT NOT NULL,
+    delivery    TEXT NOT NULL CHECK (delivery IN ('email', 'print', 'both', 'hold')),
+    label       TEXT,
+    note        TEXT,
+    batch_id    TEXT,
+    state       TEXT NOT NULL CHECK (state IN ('waiting', 'assigned', 'done', 'failed', 'cancelled')),
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL
+  );
+  CREATE INDEX orders_by_state ON orders (state, seq);
+
+  CREATE TABLE jobs (
+    id             TEXT PRIMARY KEY,
+    order_id       TEXT NOT NULL REFERENCES orders (id),
+    key_path       TEXT NOT NULL,
+    user_id        TEXT,
+    serial         TEXT,
+    serial_source  TEXT CHECK (serial_source IN ('usb', 'scan', 'none')),
+    aaguid         TEXT,
+    model          TEXT,
+    firmware       TEXT,
+    state          TEXT NOT NULL,
+    outcome        TEXT CHECK (outcome IN ('done', 'failed', 'cancelled')),
+    failure_code   TEXT,
+    failure_cause  TEXT,
+    batch_id       TEXT,
+    operator       TEXT,
+    started_at     TEXT NOT NULL,
+    finished_at    TEXT
+  );
+  CREATE INDEX jobs_unfinished ON jobs (outcome) WHERE outcome IS NULL;
+  CREATE INDEX jobs_by_order ON jobs (order_id);
+
+  CREATE TABLE steps (
+    id      INTEGER PRIMARY KEY AUTOINCREMENT,
+    job_id  TEXT NOT NULL REFERENCES jobs (id),
+    name    TEXT NOT NULL,
+    data    TEXT NOT NULL,
+    at      TEXT NOT NULL
+  );
+  CREATE INDEX steps_by_job ON steps (job_id, id);
+
+  CREATE TABLE attempts (
+    id               INTEGER PRIMARY KEY AUTOINCREMENT,
+    job_id           TEXT NOT NULL REFERENCES jobs (id),
+    step             TEXT NOT NULL,
+    code             TEXT NOT NULL,
+    cause            TEXT NOT NULL,
+    ctap_status      TEXT,
+    okta_request_id  TEXT,
+    retryable        INTEGER NOT NULL,
+    at               TEXT NOT NULL
+  );
+  CREATE INDEX attempts_by_job ON attempts (job_id);
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
