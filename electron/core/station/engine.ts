@@ -234,6 +234,35 @@ export class ProvisioningEngine {
     return work;
   }
 
+  /** Checks a key again after its job ended (a retry on the same key); it becomes ready or refused. */
+  async recheckKey(keyPath: string): Promise<KeyView> {
+    const entry = this.#keys.get(keyPath);
+    if (!entry?.ctap) throw new EngineError(`No key is plugged in at ${keyPath}.`);
+    if (entry.status === 'busy' || entry.status === 'resetting') throw new EngineError(`The key at ${keyPath} is ${entry.status}; wait for it to finish first.`);
+    entry.jobId = undefined;
+    const work = this.#check(entry).then(() => {
+      this.#assignWaiting();
+      return view(entry);
+    });
+    this.#track(work);
+    return work;
+  }
+
+  /** Stops the job running on a key at its next step; the job fails as cancelled and is cleaned up in Okta. */
+  cancelJob(keyPath: string): void {
+    const entry = this.#keys.get(keyPath);
+    if (!entry?.controller) throw new EngineError(`No job is running on the key at ${keyPath}.`);
+    entry.controller.abort(new ProvisioningError({ code: 'cancelled', message: 'The technician cancelled this job. Retry it, or skip to the next order.', retryable: true }));
+  }
+
+  /** Blinks a key's light so the technician can find it on the hub. */
+  async winkKey(keyPath: string): Promise<void> {
+    const entry = this.#keys.get(keyPath);
+    if (!entry?.ctap) throw new EngineError(`No key is plugged in at ${keyPath}.`);
+    if (!entry.ctap.transport.canWink) throw new EngineError('This key cannot blink its light.');
+    await entry.ctap.transport.wink();
+  }
+
   /** Stops watching keys, waits for running jobs and closes the keys. The caller closes the journal. */
   async close(): Promise<void> {
     if (this.#closed) return;

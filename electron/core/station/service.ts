@@ -1,0 +1,495 @@
+// The station behind `window.station`: builds the engine from settings and secrets (the embedded Okta
+// simulator when no org is configured), answers every request of the contract, and turns engine events
+// into tile and status events. The Electron main process and browser mode both serve this one backend.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { StationEvent as UiEvent } from '../../contract/channels.js';
+import { StationRequestError, type StationBackend, type StationHandlers } from '../../contract/dispatch.js';
+import type { HistoryEntry, Order, Settings, StationStatus } from '../../contract/models.js';
+import type { HidBackend } from '../hid/device.js';
+import { loadNodeHidBackend } from '../hid/node-hid.js';
+import { OktaClient, type OktaCredentials } from '../okta/client.js';
+import { OktaError } from '../okta/errors.js';
+import { isLoopbackHost, parseOrgUrl } from '../okta/org.js';
+import { PassphraseFileSecretStore } from '../secrets/passphrase-file.js';
+import { MemorySecretStore, type SecretStore } from '../secrets/secret-store.js';
+import { DEFAULT_ORG_DOMAIN, startSimulator, type SimulatorHandle } from '../sim/index.js';
+import { VirtualKeyBackend } from '../virtual-key/virtual-key.js';
+import { StationKeyring } from '../wire/station-keys.js';
+import { EngineError, ProvisioningEngine } from './engine.js';
+import { Journal, JournalError, type OrderRow } from './journal.js';
+import { parseOrders } from './orders-import.js';
+import { ProvisioningError } from './provisioning-errors.js';
+import { summarize, toCsv, toJson, type JobRecord } from './report.js';
+import { loadSettings, saveSettings, type StationSettings } from './settings-store.js';
+import { TileBoard } from './tile-board.js';
+
+export interface StationServiceOptions {
+  /** Folder for the journal, settings and (with a passphrase) the encrypted secrets. */
+  readonly dataDir: string;
+  /** Where secrets live; Electron passes its safeStorage store. Default: a passphrase file, or memory only. */
+  readonly secretStore?: SecretStore;
+  /** Unlocks `<dataDir>/secrets.json` when no secret store is given. */
+  readonly passphrase?: string;
+  /** Look for USB keys through node-hid in this process (default true); ignored when `usbBackend` is given. */
+  readonly realKeys?: boolean;
+  /** USB keys from elsewhere: Electron's hid-host utility process. */
+  readonly usbBackend?: HidBackend;
+  /** Overrides the number of virtual keys in the settings (tests, demos). */
+  readonly virtualKeys?: number;
+  /** Options for the embedded simulator (latency, seed, …) when no org is configured. */
+  readonly simulator?: Parameters<typeof startSimulator>[0];
+  readonly fetch?: typeof globalThis.fetch;
+  readonly log?: (line: string) => void;
+  /** How often the org's reachability is probed (default 15 s). */
+  readonly probeIntervalMs?: number;
+}
+
+export interface StationService {
+  readonly backend: StationBackend;
+  /** The org the station talks to right now. */
+  readonly orgUrl: string;
+  close(): Promise<void>;
+}
+
+const SECRET = { ssws: 'okta.ssws-token', oauthJwk: 'okta.oauth-private-jwk' } as const;
+const ORDER_SOURCE: Record<string, Order['source']> = { import: 'import', okta: 'okta', scan: 'scan', manual: 'scan', cli: 'cli' };
+
+interface Runtime {
+  readonly orgUrl: string;
+  readonly simulated: boolean;
+  readonly okta: OktaClient;
+  readonly engine: ProvisioningEngine;
+  readonly sim?: SimulatorHandle;
+  readonly hardwareNotice?: string;
+  readonly offEngine: () => void;
+}
+
+function startOfToday(): string {
+  const d = new Date();
+  d.setHours(0, 0, 0, 0);
+  return d.toISOString();
+}
+
+function toOrder(row: OrderRow): Order {
+  return {
+    orderId: row.id,
+    user: row.user,
+    state: row.state,
+    source: ORDER_SOURCE[row.source] ?? 'import',
+    delivery: row.delivery,
+    createdAt: row.createdAt,
+    ...(row.batchId ? { batchId: row.batchId } : {}),
+  };
+}
+
+function toHistory(r: JobRecord): HistoryEntry | undefined {
+  if (r.outcome === undefined) return undefined;
+  return {
+    jobId: r.jobId,
+    orderId: r.orderId,
+    user: r.user,
+    port: r.keyPath,
+    ...(r.model ? { model: r.model } : {}),
+    ...(r.serial ? { serial: r.serial } : {}),
+    outcome: r.outcome,
+    ...(r.failureCause ? { failureCause: r.failureCause } : {}),
+    startedAt: r.startedAt,
+    ...(r.finishedAt ? { finishedAt: r.finishedAt } : {}),
+    ...(r.durationMs !== undefined ? { durationMs: r.durationMs } : {}),
+    enrollmentIds: r.enrollmentIds,
+  };
+}
+
+/** Engine, journal and Okta failures become request errors whose message the technician can act on. */
+function asRequestError(error: unknown): never {
+  if (error instanceof StationRequestError) throw error;
+  if (error instanceof EngineError) throw new StationRequestError('conflict', error.message);
+  if (error instanceof ProvisioningError) throw new StationRequestError('conflict', error.message);
+  if (error instanceof JournalError) throw new StationRequestError('not-found', error.message);
+  if (error instanceof OktaError) throw new StationRequestError('unavailable', `${error.message}${error.hint ? ` ${error.hint}` : ''}`);
+  throw error;
+}
+
+export async function createStationBackend(options: StationServiceOptions): Promise<StationService> {
+  mkdirSync(options.dataDir, { recursive: true });
+  const log = options.log ?? (() => {});
+  const settingsPath = join(options.dataDir, 'settings.json');
+  let settings = loadSettings(settingsPath);
+  const secrets: SecretStore =
+    options.secretStore ?? (options.passphrase ? new PassphraseFileSecretStore(join(options.dataDir, 'secrets.json'), options.passphrase) : new MemorySecretStore());
+  const secretsPersisted =
+    options.secretStore !== undefined ? (options.secretStore as { persisted?: boolean }).persisted !== false : options.passphrase !== undefined;
+  const keyring = await StationKeyring.loadOrCreate(secrets);
+  const journal = Journal.open(join(options.dataDir, 'journal.db'));
+  const listeners = new Set<(event: UiEvent) => void>();
+  const emit = (event: UiEvent) => {
+    for (const listener of [...listeners]) listener(event);
+  };
+  const board = new TileBoard((orderId) => {
+    const order = journal.order(orderId);
+    return order ? { user: order.user } : undefined;
+  });
+  let online = true;
+  let runtime: Runtime;
+
+  async function credentials(): Promise<OktaCredentials | undefined> {
+    if (settings.credentialKind === 'ssws') {
+      const token = await secrets.get(SECRET.ssws);
+      return token ? { kind: 'ssws', token } : undefined;
+    }
+    if (settings.credentialKind === 'oauth' && settings.oauthClientId) {
+      const jwk = await secrets.get(SECRET.oauthJwk);
+      return jwk ? { kind: 'oauth', clientId: settings.oauthClientId, privateJwk: JSON.parse(jwk) } : undefined;
+    }
+    return undefined;
+  }
+
+  async function startRuntime(): Promise<Runtime> {
+    let sim: SimulatorHandle | undefined;
+    let orgUrl: string;
+    let creds: OktaCredentials | undefined;
+    let rpIds = settings.rpIds;
+    if (settings.orgUrl === undefined) {
+      sim = await startSimulator({ outboxDir: join(options.dataDir, 'outbox'), ...options.simulator });
+      orgUrl = sim.url;
+      creds = { kind: 'ssws', token: sim.apiToken };
+      if (rpIds.length === 0) rpIds = [options.simulator?.orgDomain ?? DEFAULT_ORG_DOMAIN];
+    } else {
+      orgUrl = settings.orgUrl;
+      creds = await credentials();
+    }
+    const okta = new OktaClient({
+      orgUrl,
+      credentials: creds ?? { kind: 'ssws', token: 'not-configured' },
+      ...(rpIds.length > 0 ? { enrollmentRpIds: rpIds } : {}),
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+      log,
+    });
+    const backends: HidBackend[] = [];
+    let hardwareNotice: string | undefined;
+    if (options.usbBackend) backends.push(options.usbBackend);
+    else if (options.realKeys !== false) {
+      const real = await loadNodeHidBackend();
+      if ('unavailable' in real) hardwareNotice = real.unavailable;
+      else backends.push(real);
+    }
+    const virtualCount = options.virtualKeys ?? settings.virtualKeys;
+    if (virtualCount > 0) backends.push(new VirtualKeyBackend(virtualCount));
+    const engine = new ProvisioningEngine({ journal, okta, keyring, backends, operator: settings.operator });
+    const offEngine = engine.on((event) => {
+      const { changed, removed } = board.apply(event);
+      for (const tile of changed) emit({ type: 'tile', tile });
+      for (const port of removed) emit({ type: 'tile-removed', port });
+      if (event.type === 'job-done') emit({ type: 'sound', sound: 'success' });
+      if (event.type === 'job-failed') emit({ type: 'sound', sound: 'failure' });
+      if (event.type === 'touch-needed') emit({ type: 'sound', sound: 'touch' });
+      if (event.type === 'discovery-error') emit({ type: 'notice', level: 'warning', message: event.message });
+      if (event.type === 'orders-changed') emit({ type: 'orders-changed' });
+      if (event.type === 'orders-changed' || event.type === 'job-done' || event.type === 'job-failed') emit({ type: 'status', status: status() });
+    });
+    if (!creds && !sim) emit({ type: 'notice', level: 'warning', message: 'Okta credentials are not set. Enter an API token or an OAuth app in Settings.' });
+    const rt: Runtime = { orgUrl, simulated: sim !== undefined, okta, engine, sim, hardwareNotice, offEngine };
+    runtime = rt;
+    await engine.start();
+    return rt;
+  }
+
+  async function stopRuntime(rt: Runtime): Promise<void> {
+    await rt.engine.close();
+    rt.offEngine();
+    for (const tile of board.tiles()) {
+      board.apply({ type: 'key-removed', keyPath: tile.port });
+      emit({ type: 'tile-removed', port: tile.port });
+    }
+    await rt.sim?.close();
+  }
+
+  async function restart(): Promise<void> {
+    await stopRuntime(runtime);
+    await startRuntime();
+    emit({ type: 'status', status: status() });
+  }
+
+  function status(): StationStatus {
+    const today = journal.jobRecords({ since: startOfToday() });
+    const pending = journal.unfinishedJobs().length;
+    return {
+      org: { url: runtime.orgUrl, simulated: runtime.simulated, ...(runtime.simulated ? { name: 'Simulated Okta org' } : {}) },
+      online,
+      ...(settings.operator ? { operator: settings.operator } : {}),
+      ordersWaiting: journal.orders('waiting').length,
+      doneToday: today.filter((r) => r.outcome === 'done').length,
+      failedToday: today.filter((r) => r.outcome === 'failed').length,
+      sync: { enrolledAhead: 0, pendingActivations: pending },
+      ...(runtime.hardwareNotice ? { hardwareNotice: runtime.hardwareNotice } : {}),
+    };
+  }
+
+  function settingsView(): Settings {
+    return {
+      org: { url: runtime.orgUrl, simulated: runtime.simulated, rpIds: settings.rpIds },
+      credentials: { kind: runtime.simulated ? 'none' : settings.credentialKind, configured: runtime.simulated || settings.credentialKind !== 'none', persisted: secretsPersisted },
+      pin: settings.pin,
+      delivery: settings.delivery,
+      sounds: settings.sounds,
+      ...(settings.printer ? { printer: settings.printer } : {}),
+      virtualKeys: options.virtualKeys ?? settings.virtualKeys,
+      ...(settings.operator ? { operator: settings.operator } : {}),
+    };
+  }
+
+  function updateSettings(patch: Partial<StationSettings>): void {
+    settings = { ...settings, ...patch };
+    saveSettings(settingsPath, settings);
+  }
+
+  function stationKeys() {
+    const keys = keyring.list().map((k) => ({ kid: k.kid, use: k.use, createdAt: k.createdAt.toISOString(), current: k.current }));
+    return { keys, jwks: JSON.stringify(keyring.publicJwks(), null, 2) };
+  }
+
+  function portTile(port: string) {
+    const tile = board.tile(port);
+    if (!tile) throw new StationRequestError('not-found', `No key is plugged in at ${port}.`);
+    return tile;
+  }
+
+  function addOrders(orders: Parameters<ProvisioningEngine['addOrders']>[0]) {
+    return runtime.engine.addOrders(orders);
+  }
+
+  /** A scan is a box serial when a running job still lacks one and the code looks like a serial number. */
+  function scan(code: string): { kind: 'order' | 'serial'; message: string } {
+    const existing = journal.order(code);
+    if (existing) {
+      if (existing.state !== 'waiting') runtime.engine.retryOrder(existing.id);
+      return { kind: 'order', message: `Order ${existing.id} for ${existing.user} is in the queue.` };
+    }
+    if (/^(?:S\/?N[:\s]*)?\d{6,12}$/i.test(code)) {
+      const serial = code.replace(/^S\/?N[:\s]*/i, '');
+      const waiting = board.tiles().find((t) => t.order && !t.serial && !['done', 'failed', 'quarantined'].includes(t.state));
+      const jobId = waiting && runtime.engine.keys().find((k) => k.path === waiting.port)?.jobId;
+      if (waiting && jobId) {
+        runtime.engine.attachSerial(jobId, serial);
+        const tile = board.setSerial(waiting.port, serial);
+        if (tile) emit({ type: 'tile', tile });
+        return { kind: 'serial', message: `Serial ${serial} recorded for ${waiting.label}.` };
+      }
+    }
+    const { added } = addOrders([{ user: code, source: 'scan' }]);
+    if (added.length === 0) throw new StationRequestError('conflict', `An order for ${code} is already in the queue.`);
+    const ready = board.tiles().some((t) => t.state === 'waiting-order');
+    return { kind: 'order', message: ready ? `Order for ${code} goes to the next ready key.` : `Order for ${code} is queued; plug in a key.` };
+  }
+
+  const handlers: StationHandlers = {
+    'station.snapshot': async () => ({ status: status(), tiles: board.tiles() }),
+    'orders.scan': async ({ code }) => {
+      try {
+        return scan(code);
+      } catch (e) {
+        return asRequestError(e);
+      }
+    },
+    'orders.list': async ({ query, state, offset, limit }) => {
+      const needle = query?.toLowerCase();
+      const rows = journal.orders(state).filter((o) => !needle || o.user.toLowerCase().includes(needle) || o.id.toLowerCase().includes(needle));
+      return { total: rows.length, items: rows.slice(offset, offset + limit).map(toOrder) };
+    },
+    'orders.import': async ({ fileName, text }) => {
+      const format = /\.json$/i.test(fileName) ? 'json' : /\.csv$/i.test(fileName) ? 'csv' : undefined;
+      const parsed = parseOrders(text, format);
+      const { added, duplicates } = addOrders(parsed.orders.map((o) => ({ ...o, source: 'import' })));
+      const errors = [...parsed.errors];
+      for (const dup of duplicates) errors.push({ line: parsed.orders.find((o) => o.orderId === dup || o.user === dup)?.line ?? 0, message: `Order ${dup} is already in the queue; skipped.` });
+      return { added: added.length, errors: errors.sort((a, b) => a.line - b.line) };
+    },
+    'orders.pull': async () => {
+      try {
+        const since = new Date(Date.now() - 7 * 24 * 3600 * 1000);
+        const { orders, complete } = await runtime.okta.listPendingOrders({ since });
+        const { added } = addOrders(orders.map((o) => ({ user: o.userLogin ?? o.userId, orderId: `okta-${o.eventId}`, source: 'okta' })));
+        return { added: added.length, message: `${added.length} new order${added.length === 1 ? '' : 's'} from Okta${complete ? '' : ' (more are waiting; pull again)'}.` };
+      } catch (e) {
+        return asRequestError(e);
+      }
+    },
+    'orders.cancel': async ({ orderId }) => {
+      try {
+        runtime.engine.cancelOrder(orderId);
+        return { message: `Order ${orderId} is cancelled.` };
+      } catch (e) {
+        return asRequestError(e);
+      }
+    },
+    'jobs.retry': async ({ port }) => {
+      portTile(port);
+      const orderId = board.orderOf(port);
+      try {
+        if (orderId && journal.order(orderId)?.state !== 'waiting') runtime.engine.retryOrder(orderId);
+        await runtime.engine.recheckKey(port);
+        return { message: orderId ? `Order ${orderId} is back at the front of the queue.` : 'The key is checked again.' };
+      } catch (e) {
+        return asRequestError(e);
+      }
+    },
+    'jobs.skip': async ({ port }) => {
+      portTile(port);
+      try {
+        await runtime.engine.recheckKey(port);
+        return { message: 'Skipped: the failed order stays in history; this key takes the next order.' };
+      } catch (e) {
+        return asRequestError(e);
+      }
+    },
+    'jobs.quarantine': async ({ port }) => {
+      const tile = portTile(port);
+      const orderId = board.orderOf(port);
+      try {
+        if (orderId && !['waiting', 'done'].includes(journal.order(orderId)?.state ?? '')) runtime.engine.retryOrder(orderId);
+      } catch (e) {
+        return asRequestError(e);
+      }
+      const quarantined = board.quarantine(port);
+      if (quarantined) emit({ type: 'tile', tile: quarantined });
+      return { message: `${tile.label} is quarantined: set it aside.${orderId ? ' Its order goes to another key.' : ''}` };
+    },
+    'jobs.cancelStep': async ({ port }) => {
+      portTile(port);
+      try {
+        runtime.engine.cancelJob(port);
+        return { message: 'Cancelling this key\'s job…' };
+      } catch (e) {
+        return asRequestError(e);
+      }
+    },
+    'keys.reset': async ({ port }) => {
+      portTile(port);
+      try {
+        await runtime.engine.resetKey(port);
+        return { message: 'The key is reset.' };
+      } catch (e) {
+        return asRequestError(e);
+      }
+    },
+    'keys.wink': async ({ port }) => {
+      const tile = portTile(port);
+      try {
+        await runtime.engine.winkKey(port);
+        return { message: `${tile.label} is blinking.` };
+      } catch (e) {
+        return asRequestError(e);
+      }
+    },
+    'batch.sync': async () => {
+      try {
+        const before = journal.unfinishedJobs().length;
+        await runtime.engine.resume();
+        return { message: before === 0 ? 'Nothing is waiting for Okta.' : `Synced: ${before} unfinished job${before === 1 ? '' : 's'} reconciled with Okta.` };
+      } catch (e) {
+        return asRequestError(e);
+      }
+    },
+    'history.list': async ({ query, offset, limit }) => {
+      const needle = query?.toLowerCase();
+      const entries = journal
+        .jobRecords()
+        .map(toHistory)
+        .filter((h): h is HistoryEntry => h !== undefined)
+        .filter((h) => !needle || [h.user, h.orderId, h.serial ?? '', h.failureCause ?? ''].some((f) => f.toLowerCase().includes(needle)))
+        .reverse();
+      return { total: entries.length, items: entries.slice(offset, offset + limit) };
+    },
+    'history.chart': async () => {
+      const perHour = new Array<number>(24).fill(0);
+      const causes = new Map<string, number>();
+      for (const r of journal.jobRecords({ since: startOfToday() })) {
+        if (r.outcome === 'done' && r.finishedAt) perHour[new Date(r.finishedAt).getHours()]! += 1;
+        if (r.outcome === 'failed') causes.set(r.failureCause ?? 'unknown', (causes.get(r.failureCause ?? 'unknown') ?? 0) + 1);
+      }
+      return { perHour, failuresByCause: [...causes].map(([cause, count]) => ({ cause, count })).sort((a, b) => b.count - a.count) };
+    },
+    'history.export': async ({ format }) => {
+      const records = journal.jobRecords();
+      const day = new Date().toISOString().slice(0, 10);
+      return format === 'csv'
+        ? { fileName: `keybench-${day}.csv`, mimeType: 'text/csv', content: toCsv(records) }
+        : { fileName: `keybench-${day}.json`, mimeType: 'application/json', content: toJson(summarize(records), records) };
+    },
+    'settings.get': async () => settingsView(),
+    'settings.update': async (patch) => {
+      const restartNeeded = (patch.virtualKeys !== undefined && patch.virtualKeys !== settings.virtualKeys) || (patch.rpIds !== undefined && patch.rpIds.join() !== settings.rpIds.join());
+      updateSettings(patch);
+      if (restartNeeded) await restart();
+      return settingsView();
+    },
+    'settings.setCredentials': async (input) => {
+      let org;
+      try {
+        org = parseOrgUrl(input.orgUrl);
+      } catch (e) {
+        throw new StationRequestError('bad-request', (e as Error).message);
+      }
+      if (input.kind === 'ssws') {
+        await secrets.set(SECRET.ssws, input.token);
+        updateSettings({ orgUrl: org.origin, credentialKind: 'ssws', oauthClientId: undefined, virtualKeys: isLoopbackHost(org.hostname) ? settings.virtualKeys : 0 });
+      } else {
+        let jwk: unknown;
+        try {
+          jwk = JSON.parse(input.privateJwk);
+        } catch {
+          throw new StationRequestError('bad-request', 'The private key must be a JWK in JSON, as the Okta admin console shows it.');
+        }
+        if (typeof jwk !== 'object' || jwk === null || !('d' in jwk)) throw new StationRequestError('bad-request', 'That JWK has no private part ("d"). Paste the private key of the API Services app.');
+        await secrets.set(SECRET.oauthJwk, JSON.stringify(jwk));
+        updateSettings({ orgUrl: org.origin, credentialKind: 'oauth', oauthClientId: input.clientId, virtualKeys: isLoopbackHost(org.hostname) ? settings.virtualKeys : 0 });
+      }
+      await restart();
+      return settingsView();
+    },
+    'settings.useSimulator': async () => {
+      updateSettings({ orgUrl: undefined, credentialKind: 'none', oauthClientId: undefined, virtualKeys: settings.virtualKeys || 2 });
+      await restart();
+      return settingsView();
+    },
+      'stationKeys.list': async () => stationKeys(),
+    'stationKeys.rotate': async () => {
+      await keyring.rotate();
+      emit({ type: 'notice', level: 'info', message: 'Station keys rotated. Orders enrolled under the old keys still finish.' });
+      return stationKeys();
+    },
+  };
+
+  await startRuntime();
+
+  const probe = setInterval(() => {
+    void (options.fetch ?? fetch)(runtime.orgUrl, { method: 'HEAD', signal: AbortSignal.timeout(5000) })
+      .then(() => true, () => false)
+      .then((reachable) => {
+        if (reachable !== online) {
+          online = reachable;
+          emit({ type: 'status', status: status() });
+        }
+      });
+  }, options.probeIntervalMs ?? 15_000);
+  probe.unref();
+
+  return {
+    backend: {
+      handlers,
+      onEvent(listener) {
+        listeners.add(listener);
+        return () => listeners.delete(listener);
+      },
+    },
+    get orgUrl() {
+      return runtime.orgUrl;
+    },
+    async close() {
+      clearInterval(probe);
+      await stopRuntime(runtime);
+      journal.close();
+    },
+  };
+}
