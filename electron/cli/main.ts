@@ -1,11 +1,15 @@
 // The `keybench` command line: dispatches to one file per command.
 import { keysCommand } from './commands/keys.js';
+import { serveCommand } from './commands/serve.js';
 import { simCommand } from './commands/sim.js';
+import { startCommand } from './commands/start.js';
 import { virtualKeyCommand } from './commands/virtual-key.js';
 import { EXIT, UsageError, processOutput, type Output } from './usage.js';
 
 export const USAGE = `Usage: keybench <command> [options]
 Commands:
+  start         build and open the station (Electron, or browser mode where Electron is unavailable)
+  serve         run the station and serve its UI to a browser   (keybench serve --help)
   keys          list FIDO keys; wink, reset or inspect one       (keybench keys --help)
   virtual-key   serve a virtual key over stdin/stdout            (keybench virtual-key --help)
   sim           run the embedded Okta preregistration simulator  (keybench sim --help)
@@ -16,6 +20,8 @@ const COMMANDS: Record<string, (argv: string[], io: Output) => Promise<number>> 
   keys: keysCommand,
   'virtual-key': virtualKeyCommand,
   sim: simCommand,
+  serve: serveCommand,
+  start: startCommand,
 };
 
 export async function main(argv: string[], io: Output = processOutput): Promise<number> {

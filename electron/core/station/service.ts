@@ -1,7 +1,7 @@
 // The station behind `window.station`: builds the engine from settings and secrets (the embedded Okta
 // simulator when no org is configured), answers every request of the contract, and turns engine events
 // into tile and status events. The Electron main process and browser mode both serve this one backend.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StationEvent as UiEvent } from '../../contract/channels.js';
 import { StationRequestError, type StationBackend, type StationHandlers } from '../../contract/dispatch.js';
@@ -56,6 +56,7 @@ const SECRET = { ssws: 'okta.ssws-token', oauthJwk: 'okta.oauth-private-jwk' } a
 const ORDER_SOURCE: Record<string, Order['source']> = { import: 'import', okta: 'okta', scan: 'scan', manual: 'scan', cli: 'cli' };
 
 interface Runtime {
+  readonly journal: Journal;
   readonly orgUrl: string;
   readonly simulated: boolean;
   readonly okta: OktaClient;
@@ -121,13 +122,12 @@ export async function createStationBackend(options: StationServiceOptions): Prom
   const secretsPersisted =
     options.secretStore !== undefined ? (options.secretStore as { persisted?: boolean }).persisted !== false : options.passphrase !== undefined;
   const keyring = await StationKeyring.loadOrCreate(secrets);
-  const journal = Journal.open(join(options.dataDir, 'journal.db'));
   const listeners = new Set<(event: UiEvent) => void>();
   const emit = (event: UiEvent) => {
     for (const listener of [...listeners]) listener(event);
   };
   const board = new TileBoard((orderId) => {
-    const order = journal.order(orderId);
+    const order = runtime.journal.order(orderId);
     return order ? { user: order.user } : undefined;
   });
   let online = true;
@@ -150,7 +150,11 @@ export async function createStationBackend(options: StationServiceOptions): Prom
     let orgUrl: string;
     let creds: OktaCredentials | undefined;
     let rpIds = settings.rpIds;
+    let journalFile = 'journal.db';
     if (settings.orgUrl === undefined) {
+      // The embedded org lives in memory and starts empty, so its jobs cannot outlive it: a fresh journal each start.
+      journalFile = 'journal-simulator.db';
+      for (const suffix of ['', '-wal', '-shm']) rmSync(join(options.dataDir, journalFile + suffix), { force: true });
       sim = await startSimulator({ outboxDir: join(options.dataDir, 'outbox'), ...options.simulator });
       orgUrl = sim.url;
       creds = { kind: 'ssws', token: sim.apiToken };
@@ -176,6 +180,7 @@ export async function createStationBackend(options: StationServiceOptions): Prom
     }
     const virtualCount = options.virtualKeys ?? settings.virtualKeys;
     if (virtualCount > 0) backends.push(new VirtualKeyBackend(virtualCount));
+    const journal = Journal.open(join(options.dataDir, journalFile));
     const engine = new ProvisioningEngine({ journal, okta, keyring, backends, operator: settings.operator });
     const offEngine = engine.on((event) => {
       const { changed, removed } = board.apply(event);
@@ -189,7 +194,7 @@ export async function createStationBackend(options: StationServiceOptions): Prom
       if (event.type === 'orders-changed' || event.type === 'job-done' || event.type === 'job-failed') emit({ type: 'status', status: status() });
     });
     if (!creds && !sim) emit({ type: 'notice', level: 'warning', message: 'Okta credentials are not set. Enter an API token or an OAuth app in Settings.' });
-    const rt: Runtime = { orgUrl, simulated: sim !== undefined, okta, engine, sim, hardwareNotice, offEngine };
+    const rt: Runtime = { journal, orgUrl, simulated: sim !== undefined, okta, engine, sim, hardwareNotice, offEngine };
     runtime = rt;
     await engine.start();
     return rt;
@@ -203,6 +208,7 @@ export async function createStationBackend(options: StationServiceOptions): Prom
       emit({ type: 'tile-removed', port: tile.port });
     }
     await rt.sim?.close();
+    rt.journal.close();
   }
 
   async function restart(): Promise<void> {
@@ -212,13 +218,13 @@ export async function createStationBackend(options: StationServiceOptions): Prom
   }
 
   function status(): StationStatus {
-    const today = journal.jobRecords({ since: startOfToday() });
-    const pending = journal.unfinishedJobs().length;
+    const today = runtime.journal.jobRecords({ since: startOfToday() });
+    const pending = runtime.journal.unfinishedJobs().length;
     return {
       org: { url: runtime.orgUrl, simulated: runtime.simulated, ...(runtime.simulated ? { name: 'Simulated Okta org' } : {}) },
       online,
       ...(settings.operator ? { operator: settings.operator } : {}),
-      ordersWaiting: journal.orders('waiting').length,
+      ordersWaiting: runtime.journal.orders('waiting').length,
       doneToday: today.filter((r) => r.outcome === 'done').length,
       failedToday: today.filter((r) => r.outcome === 'failed').length,
       sync: { enrolledAhead: 0, pendingActivations: pending },
@@ -261,7 +267,7 @@ export async function createStationBackend(options: StationServiceOptions): Prom
 
   /** A scan is a box serial when a running job still lacks one and the code looks like a serial number. */
   function scan(code: string): { kind: 'order' | 'serial'; message: string } {
-    const existing = journal.order(code);
+    const existing = runtime.journal.order(code);
     if (existing) {
       if (existing.state !== 'waiting') runtime.engine.retryOrder(existing.id);
       return { kind: 'order', message: `Order ${existing.id} for ${existing.user} is in the queue.` };
@@ -294,7 +300,7 @@ export async function createStationBackend(options: StationServiceOptions): Prom
     },
     'orders.list': async ({ query, state, offset, limit }) => {
       const needle = query?.toLowerCase();
-      const rows = journal.orders(state).filter((o) => !needle || o.user.toLowerCase().includes(needle) || o.id.toLowerCase().includes(needle));
+      const rows = runtime.journal.orders(state).filter((o) => !needle || o.user.toLowerCase().includes(needle) || o.id.toLowerCase().includes(needle));
       return { total: rows.length, items: rows.slice(offset, offset + limit).map(toOrder) };
     },
     'orders.import': async ({ fileName, text }) => {
@@ -327,7 +333,7 @@ export async function createStationBackend(options: StationServiceOptions): Prom
       portTile(port);
       const orderId = board.orderOf(port);
       try {
-        if (orderId && journal.order(orderId)?.state !== 'waiting') runtime.engine.retryOrder(orderId);
+        if (orderId && runtime.journal.order(orderId)?.state !== 'waiting') runtime.engine.retryOrder(orderId);
         await runtime.engine.recheckKey(port);
         return { message: orderId ? `Order ${orderId} is back at the front of the queue.` : 'The key is checked again.' };
       } catch (e) {
@@ -347,7 +353,7 @@ export async function createStationBackend(options: StationServiceOptions): Prom
       const tile = portTile(port);
       const orderId = board.orderOf(port);
       try {
-        if (orderId && !['waiting', 'done'].includes(journal.order(orderId)?.state ?? '')) runtime.engine.retryOrder(orderId);
+        if (orderId && !['waiting', 'done'].includes(runtime.journal.order(orderId)?.state ?? '')) runtime.engine.retryOrder(orderId);
       } catch (e) {
         return asRequestError(e);
       }
@@ -384,7 +390,7 @@ export async function createStationBackend(options: StationServiceOptions): Prom
     },
     'batch.sync': async () => {
       try {
-        const before = journal.unfinishedJobs().length;
+        const before = runtime.journal.unfinishedJobs().length;
         await runtime.engine.resume();
         return { message: before === 0 ? 'Nothing is waiting for Okta.' : `Synced: ${before} unfinished job${before === 1 ? '' : 's'} reconciled with Okta.` };
       } catch (e) {
@@ -393,7 +399,7 @@ export async function createStationBackend(options: StationServiceOptions): Prom
     },
     'history.list': async ({ query, offset, limit }) => {
       const needle = query?.toLowerCase();
-      const entries = journal
+      const entries = runtime.journal
         .jobRecords()
         .map(toHistory)
         .filter((h): h is HistoryEntry => h !== undefined)
@@ -404,14 +410,14 @@ export async function createStationBackend(options: StationServiceOptions): Prom
     'history.chart': async () => {
       const perHour = new Array<number>(24).fill(0);
       const causes = new Map<string, number>();
-      for (const r of journal.jobRecords({ since: startOfToday() })) {
+      for (const r of runtime.journal.jobRecords({ since: startOfToday() })) {
         if (r.outcome === 'done' && r.finishedAt) perHour[new Date(r.finishedAt).getHours()]! += 1;
         if (r.outcome === 'failed') causes.set(r.failureCause ?? 'unknown', (causes.get(r.failureCause ?? 'unknown') ?? 0) + 1);
       }
       return { perHour, failuresByCause: [...causes].map(([cause, count]) => ({ cause, count })).sort((a, b) => b.count - a.count) };
     },
     'history.export': async ({ format }) => {
-      const records = journal.jobRecords();
+      const records = runtime.journal.jobRecords();
       const day = new Date().toISOString().slice(0, 10);
       return format === 'csv'
         ? { fileName: `keybench-${day}.csv`, mimeType: 'text/csv', content: toCsv(records) }
@@ -489,7 +495,6 @@ export async function createStationBackend(options: StationServiceOptions): Prom
     async close() {
       clearInterval(probe);
       await stopRuntime(runtime);
-      journal.close();
     },
   };
 }

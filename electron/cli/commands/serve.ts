@@ -1,0 +1,72 @@
+// `keybench serve`: browser mode — the station core in this process, its UI served to a browser on localhost.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createStationBackend } from '../../core/station/service.js';
+import { startWebBridge } from '../../web/server.js';
+import { defaultDataDir } from '../data-dir.js';
+import { parseCount } from '../key-sources.js';
+import { EXIT, UsageError, type Output } from '../usage.js';
+
+export const SERVE_USAGE = `Usage: keybench serve [options]
+Runs the station in this process and serves its UI to a browser (browser mode).
+  --port N            port (default 0: pick a free one)
+  --host ADDR         listen address (default 127.0.0.1; anything else exposes the station to your network)
+  --data DIR          journal, settings and secrets (default $KEYBENCH_DATA, else ~/.keybench)
+  --virtual N         number of virtual keys (default: the settings' value, 2 on a fresh station)
+  --no-usb            do not look for USB keys
+Secrets (Okta token, station keys) are kept encrypted in DIR/secrets.json when KEYBENCH_PASSPHRASE is set,
+otherwise only in memory for this run.`;
+
+export async function serveCommand(argv: string[], io: Output, rendererDir = join(process.cwd(), 'out/renderer')): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        port: { type: 'string' }, host: { type: 'string' }, data: { type: 'string' }, virtual: { type: 'string' },
+        'no-usb': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (e) {
+    throw new UsageError((e as Error).message, SERVE_USAGE);
+  }
+  if (values.help) {
+    io.out(SERVE_USAGE);
+    return EXIT.ok;
+  }
+  const port = values.port === undefined ? 0 : Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port takes a port number, got "${values.port}"`, SERVE_USAGE);
+  if (!existsSync(join(rendererDir, 'index.html'))) {
+    io.err(`The station UI is not built (${rendererDir} is missing). Run \`npm run build:renderer\` or \`npm start\`.`);
+    return EXIT.failed;
+  }
+  const dataDir = values.data ?? defaultDataDir();
+  const station = await createStationBackend({
+    dataDir,
+    passphrase: process.env.KEYBENCH_PASSPHRASE,
+    realKeys: !values['no-usb'],
+    ...(values.virtual !== undefined ? { virtualKeys: parseCount(values.virtual, '--virtual', SERVE_USAGE) } : {}),
+    log: (line) => io.err(line),
+  });
+  const host = values.host ?? '127.0.0.1';
+  if (!['127.0.0.1', 'localhost', '::1'].includes(host)) io.err(`Warning: the station listens on ${host}; anyone who can reach it and has the link can drive it.`);
+  const bridge = await startWebBridge({
+    backend: station.backend,
+    host,
+    port,
+    rendererDir,
+    onInternalError: (where, error) => io.err(`internal error in ${where}: ${error instanceof Error ? error.message : String(error)}`),
+  });
+  io.out(`keybench station (browser mode) — data in ${dataDir}`);
+  io.out(`Org: ${station.orgUrl}${station.orgUrl.startsWith('http://127.0.0.1') ? ' (embedded simulator)' : ''}`);
+  io.out(`Open: ${bridge.sessionUrl}`);
+  io.out('Press Ctrl+C to stop.');
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await bridge.close();
+  await station.close();
+  return EXIT.ok;
+}
