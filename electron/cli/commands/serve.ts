@@ -15,17 +15,18 @@ Runs the station in this process and serves its UI to a browser (browser mode).
   --data DIR          journal, settings and secrets (default $KEYBENCH_DATA, else ~/.keybench)
   --virtual N         number of virtual keys (default: the settings' value, 2 on a fresh station)
   --no-usb            do not look for USB keys
+  --renderer DIR      the built station UI to serve (default out/renderer)
 Secrets (Okta token, station keys) are kept encrypted in DIR/secrets.json when KEYBENCH_PASSPHRASE is set,
 otherwise only in memory for this run.`;
 
-export async function serveCommand(argv: string[], io: Output, rendererDir = join(process.cwd(), 'out/renderer')): Promise<number> {
+export async function serveCommand(argv: string[], io: Output): Promise<number> {
   let values;
   try {
     ({ values } = parseArgs({
       args: argv,
       options: {
         port: { type: 'string' }, host: { type: 'string' }, data: { type: 'string' }, virtual: { type: 'string' },
-        'no-usb': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+        'no-usb': { type: 'boolean' }, renderer: { type: 'string' }, help: { type: 'boolean', short: 'h' },
       },
     }));
   } catch (e) {
@@ -37,6 +38,7 @@ export async function serveCommand(argv: string[], io: Output, rendererDir = joi
   }
   const port = values.port === undefined ? 0 : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port takes a port number, got "${values.port}"`, SERVE_USAGE);
+  const rendererDir = values.renderer ?? join(process.cwd(), 'out/renderer');
   if (!existsSync(join(rendererDir, 'index.html'))) {
     io.err(`The station UI is not built (${rendererDir} is missing). Run \`npm run build:renderer\` or \`npm start\`.`);
     return EXIT.failed;
