@@ -136,7 +136,7 @@ test('a tab without the session is refused and says so', async ({ page, serve })
 });
 
 test('the built renderer runs on the bridge under its CSP', async ({ page, serve }) => {
-  const { bridge, backend } = await serve('out/renderer');
+  const { bridge, backend } = await serve(join(process.env.KEYBENCH_E2E_DIR ?? 'out/e2e/missing-global-setup', 'renderer'));
   // What a browser-mode entry does before the renderer starts: window.station from the bridge client.
   const client = await readFile(BRIDGE_SCRIPT, 'utf8');
   await page.addInitScript({ content: `${client}\nwindow.station = keybenchBridge.connectStation();` });
