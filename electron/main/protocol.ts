@@ -2,7 +2,8 @@
 // that folder and refused when it would leave it, and every answer carries the station's CSP header, so
 // the page runs under it even if the HTML's meta tag were lost.
 import { readFile } from 'node:fs/promises';
-import { extname, isAbsolute, relative, resolve } from 'node:path';
+import { isAbsolute, relative, resolve } from 'node:path';
+import { contentTypeFor } from '../core/mime-types.js';
 import { APP_HOST, APP_SCHEME } from './origin.js';
 
 export const STATION_CSP = [
@@ -18,33 +19,7 @@ export const STATION_CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-const MIME_TYPES: Readonly<Record<string, string>> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-  '.map': 'application/json',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.gif': 'image/gif',
-  '.webp': 'image/webp',
-  '.ico': 'image/x-icon',
-  '.woff': 'font/woff',
-  '.woff2': 'font/woff2',
-  '.ttf': 'font/ttf',
-  '.wav': 'audio/wav',
-  '.mp3': 'audio/mpeg',
-  '.ogg': 'audio/ogg',
-  '.txt': 'text/plain; charset=utf-8',
-  '.wasm': 'application/wasm',
-};
-
-export function mimeTypeFor(filePath: string): string {
-  return MIME_TYPES[extname(filePath).toLowerCase()] ?? 'application/octet-stream';
-}
+export const mimeTypeFor = contentTypeFor;
 
 export type AppRequest =
   | { readonly kind: 'file'; readonly filePath: string }

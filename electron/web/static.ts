@@ -1,9 +1,10 @@
 // Serves the built renderer folder to the browser, and nothing else: GET only, files only (never a
 // directory listing), no path outside the folder (`..`, encoded or not, NUL, backslashes, symlinks out),
 // and every response carries the same strict CSP and hardening headers as the Electron protocol handler.
+import { contentTypeFor } from '../core/mime-types.js';
 import { readFile, realpath, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { extname, resolve, sep } from 'node:path';
+import { resolve, sep } from 'node:path';
 
 export const DEFAULT_RENDERER_DIR = 'out/renderer';
 
@@ -17,33 +18,7 @@ const SECURITY_HEADERS = {
   'Referrer-Policy': 'no-referrer',
 } as const;
 
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-  '.map': 'application/json',
-  '.txt': 'text/plain; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.gif': 'image/gif',
-  '.webp': 'image/webp',
-  '.ico': 'image/x-icon',
-  '.woff': 'font/woff',
-  '.woff2': 'font/woff2',
-  '.ttf': 'font/ttf',
-  '.wav': 'audio/wav',
-  '.mp3': 'audio/mpeg',
-  '.ogg': 'audio/ogg',
-  '.wasm': 'application/wasm',
-};
-
-export function contentTypeFor(path: string): string {
-  return CONTENT_TYPES[extname(path).toLowerCase()] ?? 'application/octet-stream';
-}
+export { contentTypeFor };
 
 type StaticRequest = { ok: true; relative: string } | { ok: false; status: 400 | 404 };
 

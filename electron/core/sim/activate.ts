@@ -1,6 +1,7 @@
 // POST /webauthn-registration/api/v1/activate: every check of wire-profile.md "What Okta (and the
 // simulator) checks on activate". All checks run before any state changes; the first failure is a
 // 400 E0000001 whose cause names it.
+import { modelForAaguid } from '../ctap/known-aaguids.js';
 import { z } from 'zod';
 import { WireError } from '../wire/jwk.js';
 import { openCredResponse, openPinResponse } from '../wire/okta-side.js';
@@ -31,15 +32,6 @@ export interface ActivateResponse {
   readonly userId: string;
 }
 
-/** Names Okta shows for well-known AAGUIDs; anything else is a generic security key. */
-const AUTHENTICATOR_NAMES: Readonly<Record<string, string>> = {
-  'cb69481e-8ff7-4039-93ec-0a2729a154a8': 'YubiKey 5 Series',
-  'ee882879-721c-4913-9775-3dfcce97072a': 'YubiKey 5 Series',
-  'fa2b99dc-9e39-4257-8f92-4a30d23c4118': 'YubiKey 5 Series with NFC',
-  '2fc0579f-8113-47ea-b116-bb5a8db9202a': 'YubiKey 5 Series with NFC',
-  'c1f9a0bc-1dd2-404a-b27f-8e29047a43fd': 'YubiKey 5 FIPS Series with NFC',
-  '73bb0cd4-e502-49b8-9c6f-b59445bf720b': 'YubiKey 5 FIPS Series',
-};
 const GENERIC_AUTHENTICATOR_NAME = 'Security Key';
 
 interface Verified {
@@ -103,7 +95,7 @@ export async function activate(ctx: SimContext, body: unknown, trustedRoots: str
     e.status = 'ACTIVE';
     e.profile = {
       credentialId: v.credentialId,
-      authenticatorName: AUTHENTICATOR_NAMES[v.aaguid.toLowerCase()] ?? GENERIC_AUTHENTICATOR_NAME,
+      authenticatorName: modelForAaguid(v.aaguid) ?? GENERIC_AUTHENTICATOR_NAME,
       presetPinAvailable: true,
     };
     e.serial = req.serial;
