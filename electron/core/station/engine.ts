@@ -1,8 +1,10 @@
 // The provisioning engine: many keys at once. It watches the USB (and virtual) keys come and go, checks
 // each new key, hands the next waiting order to the next ready key (or the one the technician picks),
 // runs every key's job concurrently, and tells the UI and CLI what happens through one typed event
-// stream. On start it reconciles the jobs a crash left open. It holds no Electron state and takes all
-// its collaborators as options, so a child process can host it.
+// stream. On start it reconciles the jobs a crash left open. Offline batches (offline-batch.ts): orders
+// enrolled ahead while online; offline, keys take only those and stop awaiting activation; sync() flushes
+// them through Okta once it is reachable. It holds no Electron state and takes all its collaborators as
+// options, so a child process can host it.
 import { CtapHidConnection } from '../ctap/ctaphid.js';
 import { Ctap2 } from '../ctap/ctap2.js';
 import { CtapError } from '../ctap/errors.js';
@@ -14,11 +16,13 @@ import type { StationKeyring } from '../wire/station-keys.js';
 import { DEFAULT_TIMEOUTS, JobAbandoned, assertKeyFit, assertKeyMayUseOrg, runJob, type JobEnvironment, type JobEvent, type JobOptions, type JobResult, type StepTimeouts } from './job.js';
 import type { StepName } from './job-steps.js';
 import { deriveJobState } from './job-state.js';
-import type { Journal, JobRow, NewOrder, OrderRow } from './journal.js';
+import { isParked, type Journal, type JobRow, type NewOrder, type OrderRow } from './journal.js';
 import { identifyKey, sameKey, type KeyIdentity } from './key-identity.js';
+import { OfflineBatch, type BatchEvent, type BatchSummary, type SyncStatus } from './offline-batch.js';
 import type { RandomBytes } from './pin-policy.js';
 import { ProvisioningError, RESET_INSTRUCTION, keyRemovedError, toProvisioningError, type ProvisioningErrorView } from './provisioning-errors.js';
 import { planResume, type KeyPresence, type ResumePlan } from './reconcile.js';
+import { expiresWithin } from './sync-plan.js';
 import { TouchQueue } from './touch-queue.js';
 
 export type KeyStatus = 'checking' | 'ready' | 'refused' | 'busy' | 'resetting' | 'done' | 'failed';
@@ -43,6 +47,10 @@ export type StationEvent =
   | { readonly type: 'job-done'; readonly jobId: string; readonly orderId: string; readonly keyPath: string }
   | { readonly type: 'job-failed'; readonly jobId: string; readonly orderId: string; readonly keyPath: string; readonly error: ProvisioningErrorView; readonly cleanupPending: boolean }
   | { readonly type: 'job-resumed'; readonly jobId: string; readonly plan: ResumePlan['kind'] }
+  /** Offline: the key is programmed and may be removed; its activation waits for sync. */
+  | { readonly type: 'job-awaiting-activation'; readonly jobId: string; readonly orderId: string; readonly keyPath: string; readonly expiresAt: string }
+  | { readonly type: 'offline-changed'; readonly offline: boolean }
+  | BatchEvent
   | { readonly type: 'orders-changed'; readonly waiting: number }
   | { readonly type: 'discovery-error'; readonly message: string };
 
@@ -64,7 +72,28 @@ export interface EngineOptions {
   readonly random?: RandomBytes;
   /** Test hook: called after every committed step; throwing stops that job dead, as a kill would. */
   readonly afterCommit?: (jobId: string, step: StepName) => void;
+  /** Start offline: no Okta call; keys take only orders enrolled ahead (see setOffline). */
+  readonly offline?: boolean;
+  /** Okta calls at once while enrolling ahead or syncing (default 4; the rate limiter has the last word). */
+  readonly batchConcurrency?: number;
+  /** An order enrolled ahead is given to no key, and is enrolled again on sync, this close to its expiry (default 10 min). */
+  readonly expiryMarginMs?: number;
+  /** The station's clock (tests). */
+  readonly now?: () => Date;
 }
+
+/** Which waiting orders to enroll ahead: the given ids, one batch, or (neither) every waiting order. */
+export interface AheadSelection {
+  readonly orderIds?: readonly string[];
+  readonly batchId?: string;
+}
+
+export interface SyncSummary extends BatchSummary {
+  /** Unfinished (not parked) jobs reconciled with Okta first, as after a restart. */
+  readonly reconciled: number;
+}
+
+const DEFAULT_EXPIRY_MARGIN_MS = 10 * 60_000;
 
 interface KeyEntry {
   readonly descriptor: HidDescriptor;
@@ -94,6 +123,12 @@ export class ProvisioningEngine {
   readonly #work = new Set<Promise<unknown>>();
   readonly #runningJobs = new Set<string>();
   readonly #unsubscribe: (() => void)[] = [];
+  readonly #batch: OfflineBatch;
+  readonly #now: () => Date;
+  #offline: boolean;
+  #syncing: Promise<SyncSummary> | undefined;
+  /** Enroll-ahead and sync runs, which close() waits for (not in #work: sync's resume settles #work). */
+  readonly #batchWork = new Set<Promise<unknown>>();
   #resuming = false;
   #closed = false;
 
@@ -112,6 +147,26 @@ export class ProvisioningEngine {
       afterCommit: options.afterCommit,
       random: options.random,
     };
+    this.#offline = options.offline ?? false;
+    this.#now = options.now ?? (() => new Date());
+    this.#batch = new OfflineBatch({
+      journal: options.journal,
+      okta: options.okta,
+      env: this.#env,
+      emit: (event) => this.#emit(event),
+      claim: (jobId) => {
+        if (this.#runningJobs.has(jobId)) return false;
+        this.#runningJobs.add(jobId);
+        return true;
+      },
+      release: (jobId) => this.#runningJobs.delete(jobId),
+      finished: (job, result) => this.#finished(undefined, job, result),
+      now: () => this.#now().getTime(),
+      concurrency: options.batchConcurrency ?? 4,
+      expiryMarginMs: this.#expiryMarginMs(),
+      batchId: options.batchId,
+      operator: options.operator,
+    });
     this.#unsubscribe.push(
       this.#discovery.on('added', (descriptor) => this.#track(this.#arrive(descriptor))),
       this.#discovery.on('removed', (descriptor) => this.#depart(descriptor.path)),
@@ -143,12 +198,65 @@ export class ProvisioningEngine {
       await this.#discovery.rescan();
       await this.#settle();
       for (const job of this.#journal.unfinishedJobs()) {
-        if (!this.#runningJobs.has(job.id)) await this.#resumeJob(job);
+        // Parked jobs are sync's: resume would take an enrollment waiting for its key for an abandoned one.
+        if (!this.#runningJobs.has(job.id) && !isParked(job)) await this.#resumeJob(job);
       }
     } finally {
       this.#resuming = false;
     }
     this.#assignWaiting();
+  }
+
+  get offline(): boolean {
+    return this.#offline;
+  }
+
+  /**
+   * Offline, the engine makes no Okta call: keys take only orders enrolled ahead and stop at
+   * awaiting-activation, and resume leaves jobs that need Okta's listing for later. Going online does
+   * not sync by itself; call sync().
+   */
+  setOffline(offline: boolean): void {
+    if (offline === this.#offline) return;
+    this.#offline = offline;
+    this.#emit({ type: 'offline-changed', offline });
+    this.#assignWaiting();
+  }
+
+  /** Enrolls waiting orders ahead of any key (online only), so keys can be programmed for them offline. */
+  async enrollAhead(selection: AheadSelection = {}): Promise<BatchSummary> {
+    if (this.#offline) throw new EngineError('Okta is out of reach (offline), so nothing can be enrolled ahead. Enroll while online.');
+    const summary = await this.#inBatch(this.#batch.enrollAhead(this.#waitingOrders(selection)));
+    this.#ordersChanged();
+    this.#assignWaiting();
+    return summary;
+  }
+
+  /**
+   * Online again: reconciles what a crash left open (as resume does), then activates every key programmed
+   * offline and has its PIN delivered, or replaces expired enrollments. Progress comes as batch events.
+   */
+  async sync(): Promise<SyncSummary> {
+    if (this.#offline) throw new EngineError('Okta is out of reach (offline); sync once it is reachable again.');
+    // A second caller (the UI while the reconnect sync runs) shares the sync in progress.
+    this.#syncing ??= this.#inBatch(this.#sync()).finally(() => {
+      this.#syncing = undefined;
+    });
+    return this.#syncing;
+  }
+
+  async #sync(): Promise<SyncSummary> {
+    const reconciled = this.#journal.unfinishedJobs().filter((job) => !isParked(job) && !this.#runningJobs.has(job.id)).length;
+    await this.resume();
+    const summary = await this.#batch.sync();
+    this.#ordersChanged();
+    this.#assignWaiting();
+    return { ...summary, reconciled };
+  }
+
+  /** The offline queue for the status line: orders enrolled ahead, activations pending, ETA. */
+  syncStatus(): SyncStatus {
+    return this.#batch.status();
   }
 
   /** Resolves once no job, key check or reset is running. */
@@ -173,8 +281,11 @@ export class ProvisioningEngine {
     if (!entry) throw new EngineError(`No key is plugged in at ${keyPath}. Plug it in, or pick another key.`);
     if (entry.status === 'refused' && entry.error) throw new ProvisioningError(entry.error);
     if (entry.status !== 'ready') throw new EngineError(`The key at ${keyPath} is ${entry.status}, not ready for an order. Pick a ready key.`);
+    const ahead = this.#assignableAhead().find((job) => job.orderId === orderId);
+    if (ahead) return this.#startAheadJob(entry, ahead);
     const order = this.#journal.order(orderId);
     if (!order || order.state !== 'waiting') throw new EngineError(`Order ${orderId} is not waiting in the queue. Pick a waiting order.`);
+    if (this.#offline) throw new EngineError(`Order ${orderId} was not enrolled ahead, and Okta is out of reach (offline). Pick an order enrolled ahead, or wait until Okta is reachable.`);
     return this.#startJob(entry, order.id);
   }
 
@@ -268,6 +379,7 @@ export class ProvisioningEngine {
     if (this.#closed) return;
     this.#closed = true;
     this.#discovery.stop();
+    await Promise.all([...this.#batchWork]);
     await this.#settle();
     for (const off of this.#unsubscribe) off();
     await Promise.all([...this.#keys.values()].map((entry) => entry.ctap?.transport.close().catch(() => undefined)));
@@ -336,11 +448,46 @@ export class ProvisioningEngine {
   #assignWaiting(): void {
     if (this.#resuming || this.#closed || this.#options.autoAssign === false) return;
     const ready = [...this.#keys.values()].filter((entry) => entry.status === 'ready').sort((a, b) => a.descriptor.path.localeCompare(b.descriptor.path, undefined, { numeric: true }));
+    // Orders enrolled ahead first: their enrollment's clock is running.
+    const ahead = this.#assignableAhead();
     for (const entry of ready) {
+      const job = ahead.shift();
+      if (job) {
+        this.#startAheadJob(entry, job);
+        continue;
+      }
+      if (this.#offline) return;
       const order = this.#journal.nextWaitingOrder();
       if (!order) return;
       this.#startJob(entry, order.id);
     }
+  }
+
+  /** Orders enrolled ahead that a key may take: not being run, and not about to expire. */
+  #assignableAhead(): JobRow[] {
+    const now = this.#now().getTime();
+    return this.#journal.enrolledAheadJobs().filter((job) => !this.#runningJobs.has(job.id) && !expiresWithin(job.expiresAt, now, this.#expiryMarginMs()));
+  }
+
+  #expiryMarginMs(): number {
+    return this.#options.expiryMarginMs ?? DEFAULT_EXPIRY_MARGIN_MS;
+  }
+
+  #waitingOrders(selection: AheadSelection): OrderRow[] {
+    if (selection.orderIds) {
+      const unknown = selection.orderIds.filter((id) => !this.#journal.order(id));
+      if (unknown.length > 0) throw new EngineError(`No order ${unknown.join(', ')} in the journal. Import the orders first.`);
+      return selection.orderIds.map((id) => this.#journal.order(id)!).filter((order) => order.state === 'waiting');
+    }
+    return this.#journal.orders('waiting').filter((order) => selection.batchId === undefined || order.batchId === selection.batchId);
+  }
+
+  #startAheadJob(entry: KeyEntry, job: JobRow): string {
+    const taken = this.#journal.takeAheadJob(job.id, entry.descriptor.path);
+    this.#emit({ type: 'job-started', jobId: taken.id, orderId: taken.orderId, keyPath: taken.keyPath });
+    this.#ordersChanged();
+    this.#run(entry, taken, { offline: this.#offline });
+    return taken.id;
   }
 
   #startJob(entry: KeyEntry, orderId: string): string {
@@ -388,7 +535,10 @@ export class ProvisioningEngine {
 
   #finished(entry: KeyEntry | undefined, job: JobRow, result: JobResult): void {
     if (entry) entry.controller = undefined;
-    if (result.outcome === 'done') {
+    if (result.outcome === 'awaiting-activation') {
+      this.#emit({ type: 'job-awaiting-activation', jobId: job.id, orderId: job.orderId, keyPath: job.keyPath, expiresAt: result.expiresAt });
+      if (entry && !entry.removed) this.#setStatus(entry, 'done');
+    } else if (result.outcome === 'done') {
       this.#emit({ type: 'job-done', jobId: job.id, orderId: job.orderId, keyPath: job.keyPath });
       if (entry && !entry.removed) this.#setStatus(entry, 'done');
     } else {
@@ -405,6 +555,8 @@ export class ProvisioningEngine {
     const state = deriveJobState(this.#journal.steps(job.id));
     let factors;
     if (state.userId !== undefined) {
+      // Deciding needs Okta's listing: offline, the job waits for the next resume (sync).
+      if (this.#offline) return;
       try {
         factors = await this.#options.okta.listEnrollments(state.userId, { signal: AbortSignal.timeout(this.#env.timeouts.oktaMs) });
       } catch (error) {
@@ -463,6 +615,12 @@ export class ProvisioningEngine {
   }
 
   // Plumbing
+
+  #inBatch<T>(work: Promise<T>): Promise<T> {
+    const tracked = work.catch(() => undefined).finally(() => this.#batchWork.delete(tracked));
+    this.#batchWork.add(tracked);
+    return work;
+  }
 
   #track(work: Promise<unknown>): void {
     const tracked = work.catch(() => undefined).finally(() => this.#work.delete(tracked));

@@ -15,6 +15,7 @@ export interface JobState {
   readonly credentials: ReadonlyMap<string, StepData<'credential-made'>>;
   readonly keyConfigured?: StepData<'key-configured'>;
   readonly verified?: StepData<'verified'>;
+  readonly awaitingActivation?: StepData<'awaiting-activation'>;
   readonly activated?: StepData<'activated'>;
   readonly pinDelivered?: StepData<'pin-delivered'>;
   readonly markedError?: StepData<'marked-error'>;
@@ -60,6 +61,9 @@ export function deriveJobState(steps: readonly JournalStep[]): JobState {
       case 'verified':
         state.verified = step.data;
         break;
+      case 'awaiting-activation':
+        state.awaitingActivation = step.data;
+        break;
       case 'activated':
         state.activated = step.data;
         break;
@@ -75,6 +79,7 @@ export function deriveJobState(steps: readonly JournalStep[]): JobState {
       case 'order-assigned':
       case 'orphans-deleted':
       case 'resumed':
+      case 'enrollment-expired':
         break;
     }
   }

@@ -46,12 +46,20 @@ export const STEP_SCHEMAS = {
     enterpriseAttestation: z.boolean(),
   }),
   verified: z.object({ credentialsPresent: z.array(z.string()), forcePinChange: z.boolean(), minPinLength: z.number().int().optional() }),
+  /** Offline: the key is programmed and may be removed; activate and the PIN delivery wait for sync. */
+  'awaiting-activation': z.object({ expiresAt: z.string() }),
   activated: z.object({ authenticatorEnrollmentIds: Ids }),
   'pin-delivered': z.object({ method: z.enum(['email', 'print', 'both', 'hold']), sent: z.boolean() }),
   done: z.object({}),
   'marked-error': z.object({ code: z.string(), cause: z.string(), ctapStatus: z.string().optional(), authenticatorEnrollmentIds: Ids }),
   'orphans-deleted': z.object({ authenticatorEnrollmentIds: Ids }),
   resumed: z.object({ plan: z.string() }),
+  /**
+   * Sync found the enrollment expired (or gone) before activation: its factors were deleted, never activated.
+   * `statuses`: Okta's status of each enrollment ('DELETED' when not listed), or 'EXPIRING' when the station's
+   * clock decided without a listing.
+   */
+  'enrollment-expired': z.object({ authenticatorEnrollmentIds: Ids, expiresAt: z.string(), statuses: z.array(z.string()) }),
 } as const;
 
 export type StepName = keyof typeof STEP_SCHEMAS;
@@ -73,12 +81,14 @@ export const STEP_PERCENT: Readonly<Record<StepName, number>> = {
   'credential-made': 60,
   'key-configured': 70,
   verified: 80,
+  'awaiting-activation': 85,
   activated: 90,
   'pin-delivered': 97,
   done: 100,
   'marked-error': 100,
   'orphans-deleted': 100,
   resumed: 0,
+  'enrollment-expired': 100,
 };
 
 /** A committed step as the journal returns it. */

@@ -83,10 +83,17 @@ export interface JobEnvironment {
 export interface JobOptions {
   /** Okta already lists every enrollment of the job ACTIVE: record that instead of activating again. */
   readonly alreadyActive?: boolean;
+  /**
+   * Okta is out of reach: program the key from a journaled (enrolled-ahead) enrollment and stop at
+   * `awaiting-activation`; a failure is left for sync to clean up in Okta. No Okta call is made.
+   */
+  readonly offline?: boolean;
 }
 
 export type JobResult =
   | { readonly outcome: 'done' }
+  /** Offline: the key is programmed; activation and PIN delivery wait for sync. */
+  | { readonly outcome: 'awaiting-activation'; readonly expiresAt: string }
   /** `cleanupPending`: Okta could not be cleaned up now; the job stays open in the journal for resume(). */
   | { readonly outcome: 'failed'; readonly error: ProvisioningErrorView; readonly cleanupPending: boolean };
 
@@ -158,6 +165,18 @@ export async function runJob(env: JobEnvironment, jobId: string, key: KeySession
   return new Pipeline(env, jobId, key, signal, options).run();
 }
 
+export type EnrollAheadResult =
+  | { readonly outcome: 'enrolled-ahead'; readonly expiresAt: string }
+  | { readonly outcome: 'failed'; readonly error: ProvisioningErrorView; readonly cleanupPending: boolean };
+
+/**
+ * Enroll-ahead: runs a keyless job up to `requests-opened` (the requests stay encrypted in the journal),
+ * so a key can be programmed later without Okta. Rejects only with JobAbandoned.
+ */
+export async function runEnrollAhead(env: JobEnvironment, jobId: string, signal: AbortSignal): Promise<EnrollAheadResult> {
+  return new Pipeline(env, jobId, undefined, signal, {}).runAhead();
+}
+
 class Pipeline {
   private doing = 'starting';
   private leaveOpen = false;
@@ -186,8 +205,24 @@ class Pipeline {
         await this.program(this.key);
         state = this.state();
       }
+      if (this.options.offline) {
+        const expiresAt = state.opened!.expiresAt;
+        if (!state.awaitingActivation) this.commit('awaiting-activation', { expiresAt });
+        return { outcome: 'awaiting-activation', expiresAt };
+      }
       await this.finish(state);
       return { outcome: 'done' };
+    } catch (error) {
+      if (error instanceof JobAbandoned) throw error;
+      return this.fail(error);
+    }
+  }
+
+  async runAhead(): Promise<EnrollAheadResult> {
+    try {
+      const enrolled = this.state().enrolled ?? (await this.enroll());
+      await this.openRequests(enrolled, this.state());
+      return { outcome: 'enrolled-ahead', expiresAt: this.state().opened!.expiresAt };
     } catch (error) {
       if (error instanceof JobAbandoned) throw error;
       return this.fail(error);
@@ -243,6 +278,9 @@ class Pipeline {
         ...(info.minPinLength === undefined ? {} : { minPinLength: info.minPinLength }),
         ...(info.remainingDiscoverableCredentials === undefined ? {} : { remainingDiscoverableCredentials: info.remainingDiscoverableCredentials }),
       });
+    }
+    if (!state.enrolled && this.options.offline) {
+      throw new ProvisioningError({ code: 'offline', message: 'Okta is out of reach and this order was not enrolled ahead, so it cannot be programmed now. Wait until Okta is reachable.', retryable: true });
     }
     const enrolled = state.enrolled ?? (await this.enroll());
     state = this.state();
@@ -589,12 +627,15 @@ class Pipeline {
 
   // Failure: the factor is marked errored in Okta (journaled), the job and its order end failed.
 
-  private async fail(thrown: unknown): Promise<JobResult> {
+  private async fail(thrown: unknown): Promise<Extract<JobResult, { outcome: 'failed' }>> {
     const reason: unknown = this.signal.aborted ? this.signal.reason : undefined;
     const error = reason instanceof ProvisioningError ? reason : toProvisioningError(thrown, this.doing);
     const state = this.state();
     const ids = enrollmentIdsOf(state);
-    if (ids.length > 0 && !state.activated && !state.markedError) {
+    if (ids.length > 0 && !state.activated && !state.markedError && this.options.offline) {
+      // Okta cannot be told now: the job stays open and sync (resume) marks the factor errored.
+      this.leaveOpen = true;
+    } else if (ids.length > 0 && !state.activated && !state.markedError) {
       try {
         // Not under the job's signal: a removed key must still have its factor marked.
         for (const id of ids) await this.env.okta.markError(state.userId!, id, { signal: AbortSignal.timeout(this.env.timeouts.oktaMs) });

@@ -62,6 +62,14 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX attempts_by_job ON attempts (job_id);
   `,
+  // 2: offline batches. `ahead` marks a job begun by enroll-ahead (no key yet: key_path is '' until a key
+  // takes it); `expires_at` is when Okta's enrollment expires, copied from the requests-opened step so the
+  // queue can be read without parsing every step.
+  `
+  ALTER TABLE jobs ADD COLUMN ahead INTEGER NOT NULL DEFAULT 0 CHECK (ahead IN (0, 1));
+  ALTER TABLE jobs ADD COLUMN expires_at TEXT;
+  CREATE INDEX jobs_parked ON jobs (state, ahead) WHERE outcome IS NULL;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

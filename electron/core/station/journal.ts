@@ -58,6 +58,28 @@ export interface JobRow {
   readonly operator?: string;
   readonly startedAt: string;
   readonly finishedAt?: string;
+  /** Begun by enroll-ahead: enrolled while online before any key was plugged (keyPath '' until a key takes it). */
+  readonly ahead: boolean;
+  /** When Okta's enrollment expires (from requests-opened). */
+  readonly expiresAt?: string;
+}
+
+/** An offline batch's queue as the status line shows it. */
+export interface ParkedCounts {
+  /** Orders enrolled ahead that no key has taken yet. */
+  readonly enrolledAhead: number;
+  /** Keys programmed offline whose activation waits for sync. */
+  readonly pendingActivations: number;
+  /** The earliest expiry among both. */
+  readonly nextExpiry?: string;
+}
+
+/** No key has taken the job yet. */
+export const NO_KEY = '';
+
+/** Parked jobs wait for a key (enrolled ahead) or for Okta (awaiting activation); resume leaves them to sync. */
+export function isParked(job: JobRow): boolean {
+  return (job.ahead && job.keyPath === NO_KEY && job.state === 'requests-opened') || job.state === 'awaiting-activation';
 }
 
 export interface AttemptRow {
@@ -111,6 +133,8 @@ interface JobDbRow {
   operator: string | null;
   started_at: string;
   finished_at: string | null;
+  ahead: number;
+  expires_at: string | null;
 }
 
 const DELIVERIES: readonly Delivery[] = ['email', 'print', 'both', 'hold'];
@@ -147,6 +171,8 @@ function toJob(row: JobDbRow): JobRow {
     keyPath: row.key_path,
     state: row.state,
     startedAt: row.started_at,
+    ahead: row.ahead === 1,
+    ...(row.expires_at === null ? {} : { expiresAt: row.expires_at }),
     ...(row.user_id === null ? {} : { userId: row.user_id }),
     ...(row.serial === null ? {} : { serial: row.serial }),
     ...(row.serial_source === null ? {} : { serialSource: row.serial_source }),
@@ -271,6 +297,23 @@ export class Journal {
 
   /** Assigns a waiting order to the key at `keyPath`: the order becomes assigned and the job's first step is committed. */
   startJob(input: { orderId: string; keyPath: string; batchId?: string; operator?: string }): JobRow {
+    return this.beginJob(input, false);
+  }
+
+  /** Begins an enroll-ahead job for a waiting order: no key yet, the order becomes assigned. */
+  startAheadJob(input: { orderId: string; batchId?: string; operator?: string }): JobRow {
+    return this.beginJob({ ...input, keyPath: NO_KEY }, true);
+  }
+
+  /** Hands an enrolled-ahead job to the key at `keyPath`. */
+  takeAheadJob(jobId: string, keyPath: string): JobRow {
+    if (keyPath === NO_KEY) throw new JournalError('A job can only be handed to a key with a path.');
+    const changed = this.#db.prepare('UPDATE jobs SET key_path = ? WHERE id = ? AND ahead = 1 AND key_path = ? AND outcome IS NULL').run(keyPath, jobId, NO_KEY).changes;
+    if (changed !== 1) throw new JournalError(`Job ${jobId} is not an enrolled-ahead job waiting for a key.`);
+    return this.job(jobId)!;
+  }
+
+  private beginJob(input: { orderId: string; keyPath: string; batchId?: string; operator?: string }, ahead: boolean): JobRow {
     const run = this.#db.transaction(() => {
       const order = this.order(input.orderId);
       if (!order) throw new JournalError(`There is no order ${input.orderId}.`);
@@ -280,10 +323,10 @@ export class Journal {
       this.#db.prepare("UPDATE orders SET state = 'assigned', updated_at = ? WHERE id = ?").run(at, order.id);
       this.#db
         .prepare(
-          `INSERT INTO jobs (id, order_id, key_path, state, batch_id, operator, started_at)
-           VALUES (?, ?, ?, 'order-assigned', ?, ?, ?)`,
+          `INSERT INTO jobs (id, order_id, key_path, state, batch_id, operator, started_at, ahead)
+           VALUES (?, ?, ?, 'order-assigned', ?, ?, ?, ?)`,
         )
-        .run(id, order.id, input.keyPath, input.batchId ?? order.batchId ?? null, input.operator ?? null, at);
+        .run(id, order.id, input.keyPath, input.batchId ?? order.batchId ?? null, input.operator ?? null, at, ahead ? 1 : 0);
       this.insertStep(id, 'order-assigned', { orderId: order.id, user: order.user }, at);
       return this.job(id)!;
     });
@@ -307,6 +350,9 @@ export class Journal {
              WHERE id = ?`,
           )
           .run(identity.aaguid, identity.model, identity.firmware ?? null, identity.serial ?? null, identity.serialSource, jobId);
+      }
+      if (name === 'requests-opened') {
+        this.#db.prepare('UPDATE jobs SET expires_at = ? WHERE id = ?').run(STEP_SCHEMAS['requests-opened'].parse(parsed).expiresAt, jobId);
       }
       if (name === 'enroll-started') {
         this.#db.prepare('UPDATE jobs SET user_id = ? WHERE id = ?').run(STEP_SCHEMAS['enroll-started'].parse(parsed).userId, jobId);
@@ -338,6 +384,36 @@ export class Journal {
   /** Jobs without an outcome: after a restart, these are the ones to reconcile. */
   unfinishedJobs(): JobRow[] {
     return (this.#db.prepare('SELECT * FROM jobs WHERE outcome IS NULL ORDER BY started_at, rowid').all() as JobDbRow[]).map(toJob);
+  }
+
+  /** Unfinished enroll-ahead jobs no key has taken yet, ready for one (requests opened), oldest order first. */
+  enrolledAheadJobs(): JobRow[] {
+    return (
+      this.#db
+        .prepare(
+          `SELECT j.* FROM jobs j JOIN orders o ON o.id = j.order_id
+           WHERE j.outcome IS NULL AND j.ahead = 1 AND j.key_path = ? AND j.state = 'requests-opened' ORDER BY o.seq`,
+        )
+        .all(NO_KEY) as JobDbRow[]
+    ).map(toJob);
+  }
+
+  /** Unfinished jobs whose key was programmed offline and whose activation waits for sync. */
+  awaitingActivationJobs(): JobRow[] {
+    return (this.#db.prepare("SELECT * FROM jobs WHERE outcome IS NULL AND state = 'awaiting-activation' ORDER BY started_at, rowid").all() as JobDbRow[]).map(toJob);
+  }
+
+  parkedCounts(): ParkedCounts {
+    const row = this.#db
+      .prepare(
+        `SELECT
+           SUM(CASE WHEN ahead = 1 AND key_path = @none AND state = 'requests-opened' THEN 1 ELSE 0 END) AS ahead,
+           SUM(CASE WHEN state = 'awaiting-activation' THEN 1 ELSE 0 END) AS awaiting,
+           MIN(CASE WHEN (ahead = 1 AND key_path = @none AND state = 'requests-opened') OR state = 'awaiting-activation' THEN expires_at END) AS next
+         FROM jobs WHERE outcome IS NULL`,
+      )
+      .get({ none: NO_KEY }) as { ahead: number | null; awaiting: number | null; next: string | null };
+    return { enrolledAhead: row.ahead ?? 0, pendingActivations: row.awaiting ?? 0, ...(row.next === null ? {} : { nextExpiry: row.next }) };
   }
 
   jobsOfOrder(orderId: string): JobRow[] {

@@ -17,6 +17,8 @@ export type ProvisioningErrorCode =
   | 'okta'
   | 'payload'
   | 'interrupted'
+  | 'enrollment-expired'
+  | 'offline'
   | 'cancelled'
   | 'internal';
 

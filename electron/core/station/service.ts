@@ -16,7 +16,7 @@ import { MemorySecretStore, type SecretStore } from '../secrets/secret-store.js'
 import { DEFAULT_ORG_DOMAIN, startSimulator, type SimulatorHandle } from '../sim/index.js';
 import { VirtualKeyBackend } from '../virtual-key/virtual-key.js';
 import { StationKeyring } from '../wire/station-keys.js';
-import { EngineError, ProvisioningEngine } from './engine.js';
+import { EngineError, ProvisioningEngine, type SyncSummary } from './engine.js';
 import { Journal, JournalError, type OrderRow } from './journal.js';
 import { parseOrders } from './orders-import.js';
 import { ProvisioningError } from './provisioning-errors.js';
@@ -72,7 +72,7 @@ function startOfToday(): string {
   return d.toISOString();
 }
 
-function toOrder(row: OrderRow): Order {
+function toOrder(row: OrderRow, expiresAt?: string): Order {
   return {
     orderId: row.id,
     user: row.user,
@@ -81,6 +81,7 @@ function toOrder(row: OrderRow): Order {
     delivery: row.delivery,
     createdAt: row.createdAt,
     ...(row.batchId ? { batchId: row.batchId } : {}),
+    ...(expiresAt ? { expiresAt } : {}),
   };
 }
 
@@ -100,6 +101,19 @@ function toHistory(r: JobRecord): HistoryEntry | undefined {
     ...(r.durationMs !== undefined ? { durationMs: r.durationMs } : {}),
     enrollmentIds: r.enrollmentIds,
   };
+}
+
+/** One line about a sync for the technician. */
+function syncMessage(summary: SyncSummary): string {
+  const c = summary.counts;
+  const parts = [
+    c.activated ? `${c.activated} activated` : '',
+    c['already-active'] ? `${c['already-active']} already active` : '',
+    c['re-enrolled'] ? `${c['re-enrolled']} expired and enrolled again (reset those keys)` : '',
+    (c.failed ?? 0) + (c.expired ?? 0) ? `${(c.failed ?? 0) + (c.expired ?? 0)} failed` : '',
+    summary.reconciled ? `${summary.reconciled} interrupted job${summary.reconciled === 1 ? '' : 's'} reconciled` : '',
+  ].filter(Boolean);
+  return parts.length === 0 ? 'Nothing is waiting for Okta.' : `Synced: ${parts.join(', ')}.`;
 }
 
 /** Engine, journal and Okta failures become request errors whose message the technician can act on. */
@@ -191,7 +205,7 @@ export async function createStationBackend(options: StationServiceOptions): Prom
       if (event.type === 'touch-needed') emit({ type: 'sound', sound: 'touch' });
       if (event.type === 'discovery-error') emit({ type: 'notice', level: 'warning', message: event.message });
       if (event.type === 'orders-changed') emit({ type: 'orders-changed' });
-      if (event.type === 'orders-changed' || event.type === 'job-done' || event.type === 'job-failed') emit({ type: 'status', status: status() });
+      if (['orders-changed', 'job-done', 'job-failed', 'job-awaiting-activation', 'batch-progress', 'offline-changed'].includes(event.type)) emit({ type: 'status', status: status() });
     });
     if (!creds && !sim) emit({ type: 'notice', level: 'warning', message: 'Okta credentials are not set. Enter an API token or an OAuth app in Settings.' });
     const rt: Runtime = { journal, orgUrl, simulated: sim !== undefined, okta, engine, sim, hardwareNotice, offEngine };
@@ -219,7 +233,7 @@ export async function createStationBackend(options: StationServiceOptions): Prom
 
   function status(): StationStatus {
     const today = runtime.journal.jobRecords({ since: startOfToday() });
-    const pending = runtime.journal.unfinishedJobs().length;
+    const sync = runtime.engine.syncStatus();
     return {
       org: { url: runtime.orgUrl, simulated: runtime.simulated, ...(runtime.simulated ? { name: 'Simulated Okta org' } : {}) },
       online,
@@ -227,7 +241,11 @@ export async function createStationBackend(options: StationServiceOptions): Prom
       ordersWaiting: runtime.journal.orders('waiting').length,
       doneToday: today.filter((r) => r.outcome === 'done').length,
       failedToday: today.filter((r) => r.outcome === 'failed').length,
-      sync: { enrolledAhead: 0, pendingActivations: pending },
+      sync: {
+        enrolledAhead: sync.enrolledAhead,
+        pendingActivations: sync.pendingActivations,
+        ...(sync.etaSeconds === undefined ? {} : { etaSeconds: sync.etaSeconds }),
+      },
       ...(runtime.hardwareNotice ? { hardwareNotice: runtime.hardwareNotice } : {}),
     };
   }
@@ -301,7 +319,8 @@ export async function createStationBackend(options: StationServiceOptions): Prom
     'orders.list': async ({ query, state, offset, limit }) => {
       const needle = query?.toLowerCase();
       const rows = runtime.journal.orders(state).filter((o) => !needle || o.user.toLowerCase().includes(needle) || o.id.toLowerCase().includes(needle));
-      return { total: rows.length, items: rows.slice(offset, offset + limit).map(toOrder) };
+      const expiry = new Map(runtime.journal.enrolledAheadJobs().map((job) => [job.orderId, job.expiresAt]));
+      return { total: rows.length, items: rows.slice(offset, offset + limit).map((row) => toOrder(row, expiry.get(row.id))) };
     },
     'orders.import': async ({ fileName, text }) => {
       const format = /\.json$/i.test(fileName) ? 'json' : /\.csv$/i.test(fileName) ? 'csv' : undefined;
@@ -390,9 +409,7 @@ export async function createStationBackend(options: StationServiceOptions): Prom
     },
     'batch.sync': async () => {
       try {
-        const before = runtime.journal.unfinishedJobs().length;
-        await runtime.engine.resume();
-        return { message: before === 0 ? 'Nothing is waiting for Okta.' : `Synced: ${before} unfinished job${before === 1 ? '' : 's'} reconciled with Okta.` };
+        return { message: syncMessage(await runtime.engine.sync()) };
       } catch (e) {
         return asRequestError(e);
       }
@@ -475,6 +492,14 @@ export async function createStationBackend(options: StationServiceOptions): Prom
       .then((reachable) => {
         if (reachable !== online) {
           online = reachable;
+          // Unreachable: keys take only orders enrolled ahead. Reachable again: the parked activations flush.
+          runtime.engine.setOffline(!reachable);
+          if (reachable) {
+            void runtime.engine.sync().then(
+              (summary) => emit({ type: 'notice', level: 'info', message: syncMessage(summary) }),
+              (e: unknown) => emit({ type: 'notice', level: 'warning', message: `Sync failed: ${e instanceof Error ? e.message : String(e)}` }),
+            );
+          }
           emit({ type: 'status', status: status() });
         }
       });

@@ -18,12 +18,14 @@ const AFTER_STEP: Readonly<Record<StepName, { state: TileState; step: string }>>
   'credential-made': { state: 'verifying', step: 'Configuring and verifying the key' },
   'key-configured': { state: 'verifying', step: 'Verifying the key' },
   verified: { state: 'activating', step: 'Activating in Okta' },
+  'awaiting-activation': { state: 'done', step: 'Programmed — remove key; it activates on sync' },
   activated: { state: 'delivering', step: 'Sending the PIN' },
   'pin-delivered': { state: 'delivering', step: 'Finishing' },
   done: { state: 'done', step: 'Done — remove key' },
   'marked-error': { state: 'failed', step: 'Failed' },
   'orphans-deleted': { state: 'enrolling', step: 'Cleaning up in Okta' },
   resumed: { state: 'enrolling', step: 'Resuming after a restart' },
+  'enrollment-expired': { state: 'failed', step: 'Enrollment expired — reset the key' },
 };
 
 /** The single next step for each kind of failure, shown beside the cause. */
@@ -39,6 +41,8 @@ const ACTION: Readonly<Record<string, string>> = {
   okta: 'Press Retry. If Okta keeps refusing, check the order in the Okta admin console.',
   payload: 'Press Retry. If it fails again, check the station keys in Settings.',
   interrupted: 'Press Retry to provision the order again.',
+  'enrollment-expired': 'Reset the key before reuse; its order was enrolled again.',
+  offline: 'Enroll this order ahead while online, or wait until Okta is reachable.',
   cancelled: 'Press Retry, or Skip to the next order.',
   internal: 'Press Retry. If it fails again, quarantine the key and report the problem.',
 };

@@ -112,7 +112,7 @@ export const DEFAULT_OPTIONS: VirtualKeyOptions = {
   pinRetriesBeforeSet: 'retries',
   resetWindowMs: 10_000,
   keepaliveIntervalMs: 100,
-  messageTimeoutMs: 500,
+  messageTimeoutMs: 2000,
   faults: {},
 };
 
