@@ -1,5 +1,9 @@
 // The `keybench` command line: dispatches to one file per command.
+import { batchCommand } from './commands/batch.js';
+import { benchCommand } from './commands/bench.js';
 import { keysCommand } from './commands/keys.js';
+import { provisionCommand } from './commands/provision.js';
+import { reportCommand } from './commands/report.js';
 import { serveCommand } from './commands/serve.js';
 import { simCommand } from './commands/sim.js';
 import { startCommand } from './commands/start.js';
@@ -13,8 +17,13 @@ Commands:
   keys          list FIDO keys; wink, reset or inspect one       (keybench keys --help)
   virtual-key   serve a virtual key over stdin/stdout            (keybench virtual-key --help)
   sim           run the embedded Okta preregistration simulator  (keybench sim --help)
+  provision     provision one key for one user                   (keybench provision --help)
+  batch         import, enroll ahead, run (online or offline), sync, status   (keybench batch --help)
+  report        the journal's jobs as CSV or JSON                 (keybench report --help)
+  bench         measure throughput, CPU and memory               (keybench bench --help)
   help          this text
-Exit codes: 0 success, 1 the operation failed, 2 bad command line, 3 no such key.`;
+Exit codes: 0 success, 1 the operation failed, 2 bad command line, 3 no such key or order (or no usable
+key), 4 the Okta org does not answer.`;
 
 const COMMANDS: Record<string, (argv: string[], io: Output) => Promise<number>> = {
   keys: keysCommand,
@@ -22,6 +31,10 @@ const COMMANDS: Record<string, (argv: string[], io: Output) => Promise<number>> 
   sim: simCommand,
   serve: serveCommand,
   start: startCommand,
+  provision: provisionCommand,
+  batch: batchCommand,
+  report: reportCommand,
+  bench: benchCommand,
 };
 
 export async function main(argv: string[], io: Output = processOutput): Promise<number> {

@@ -4,7 +4,10 @@ export const EXIT = {
   ok: 0,
   failed: 1,
   usage: 2,
+  /** No such key or order, or no usable key. */
   notFound: 3,
+  /** The Okta org did not answer. */
+  unreachable: 4,
 } as const;
 
 /** A mistake in the command line: printed with the command's usage, exit code 2. */
