@@ -70,8 +70,9 @@ test('two keys are provisioned in parallel from two scans', async ({ station: { 
   await page.screenshot({ path: 'test-results/screenshots/station-done.png' });
 
   await page.getByTestId('nav-history').click();
-  await expect(page.getByText('alice@example.com')).toBeVisible();
-  await expect(page.getByText('bob@example.com')).toBeVisible();
+  const history = page.getByTestId('virtual-list');
+  await expect(history.getByText('alice@example.com')).toBeVisible();
+  await expect(history.getByText('bob@example.com')).toBeVisible();
 });
 
 test('importing a CSV with bad rows queues the good ones and lists the bad ones by line', async ({ station: { page } }) => {
