@@ -15,7 +15,7 @@ import type { OktaClient } from '../okta/client.js';
 import type { StationKeyring } from '../wire/station-keys.js';
 import { DEFAULT_TIMEOUTS, JobAbandoned, assertKeyFit, assertKeyMayUseOrg, runJob, type JobEnvironment, type JobEvent, type JobOptions, type JobResult, type StepTimeouts } from './job.js';
 import type { StepName } from './job-steps.js';
-import { deriveJobState } from './job-state.js';
+import { deriveJobState, readyToActivate } from './job-state.js';
 import { isParked, type Journal, type JobRow, type NewOrder, type OrderRow } from './journal.js';
 import { identifyKey, sameKey, type KeyIdentity } from './key-identity.js';
 import { OfflineBatch, type BatchEvent, type BatchSummary, type SyncStatus } from './offline-batch.js';
@@ -322,11 +322,15 @@ export class ProvisioningEngine {
       const turn = await this.#touchQueue.acquire(keyPath);
       try {
         if (ctap.transport.canWink) await ctap.transport.wink().catch(() => undefined);
+        // Asked at the key's first UPNEEDED (a key past its reset window refuses without one), and only once.
+        let asked = false;
         await ctap.reset({
           timeoutMs: this.#env.timeouts.touchMs,
           signal: turn.signal,
           onKeepalive: (status) => {
-            if (status === 'upneeded') this.#emit({ type: 'touch-needed', keyPath });
+            if (status !== 'upneeded' || asked) return;
+            asked = true;
+            this.#emit({ type: 'touch-needed', keyPath });
           },
         });
       } catch (error) {
@@ -432,7 +436,8 @@ export class ProvisioningEngine {
     if (!entry) return;
     entry.removed = true;
     this.#keys.delete(path);
-    entry.controller?.abort(keyRemovedError());
+    // A job whose key work is journaled (verified, or everything activate needs) finishes through Okta alone.
+    if (entry.jobId === undefined || !readyToActivate(deriveJobState(this.#journal.steps(entry.jobId)))) entry.controller?.abort(keyRemovedError());
     this.#touchQueue.drop(path);
     void entry.ctap?.transport.close().catch(() => undefined);
     this.#emit({ type: 'key-removed', keyPath: path });

@@ -449,7 +449,18 @@ class Pipeline {
       pin.current.wipe();
       pin.current = (await this.sealNewPin(request, info, forceChangePin, serial)).current;
       this.doing = 'setting the PIN';
-      await pin.current.use((p) => clientPin.setPin(p, this.keyOptions()));
+      try {
+        await pin.current.use((p) => clientPin.setPin(p, this.keyOptions()));
+      } catch (again) {
+        if (!(again instanceof CtapError) || again.status !== PIN_POLICY_VIOLATION) throw again;
+        // The status's own advice ("the station will pick another PIN") no longer holds after the retry.
+        throw new ProvisioningError({
+          code: 'key-error',
+          message: `The key refused two PINs that meet the org's PIN policy (${again.statusName}): its own PIN rules are stricter. Set it aside and use another model.`,
+          retryable: false,
+          ctapStatus: again.statusName,
+        });
+      }
     }
     this.commit('pin-set', {});
   }
@@ -539,25 +550,18 @@ class Pipeline {
     });
   }
 
-  /** One touch turn: wait for it, wink the key, ask for the touch, run the command. */
+  /** One touch turn: wait for it, wink the key, ask for the touch once, run the command. */
   private async withTouch<T>(command: (options: CallOptions) => Promise<T>): Promise<T> {
     const turn = await this.env.touchQueue.acquire(this.keyPath, this.signal);
     try {
       const transport = this.key!.ctap.transport;
       // A wink only helps the technician find the key; a key that cannot wink is still provisioned.
       if (transport.canWink) await transport.wink().catch(() => undefined);
-      const askForTouch = () => this.env.report({ type: 'touch-needed', jobId: this.jobId, keyPath: this.keyPath });
-      askForTouch();
-      let asked = true;
-      return await command({
-        ...this.keyOptions(true),
-        signal: AbortSignal.any([this.signal, turn.signal]),
-        // The key says when it waits for a finger again (after a 'processing' spell).
-        onKeepalive: (status) => {
-          if (status === 'upneeded' && !asked) askForTouch();
-          asked = status === 'upneeded';
-        },
-      });
+      // Asked before the command is sent, so a touch that follows the prompt at once counts as the key's
+      // early touch. Never asked again for the same command: keepalives swing between PROCESSING and
+      // UPNEEDED while the key works, and a second prompt would send the technician back to a key already touched.
+      this.env.report({ type: 'touch-needed', jobId: this.jobId, keyPath: this.keyPath });
+      return await command({ ...this.keyOptions(true), signal: AbortSignal.any([this.signal, turn.signal]) });
     } finally {
       turn.release();
     }

@@ -14,7 +14,7 @@ import { getAssertion, getNextAssertion, type PendingAssertions } from './get-as
 import { MAX_MSG_SIZE, getInfo } from './get-info.js';
 import type { KeyState } from './key-state.js';
 import { makeCredential } from './make-credential.js';
-import { commandName, type VirtualKeyOptions } from './options.js';
+import { commandName, type CommandName, type VirtualKeyOptions } from './options.js';
 import { Params } from './request.js';
 import { STATUS, fail } from './status.js';
 
@@ -66,7 +66,7 @@ export class Authenticator {
 
     if (!(await sleep(this.env.clock, this.options.latencyMs[name] ?? 0, ctx.signal))) fail(STATUS.KEEPALIVE_CANCEL);
     const fault = this.options.faults.failCommand;
-    if (fault && fault.command === name && (fault.repeat === 'always' || !this.failCommandFired)) {
+    if (fault && fault.command === name && (fault.repeat === 'always' || !this.failCommandFired) && matchesSubCommand(fault.subCommand, name, request)) {
       this.failCommandFired = true;
       fail(fault.status);
     }
@@ -111,4 +111,11 @@ export class Authenticator {
         fail(STATUS.INVALID_COMMAND);
     }
   }
+}
+
+/** The sub-command member of a request: clientPIN keeps it at 0x02, credentialManagement and config at 0x01. */
+function matchesSubCommand(wanted: number | undefined, name: CommandName, request: Uint8Array): boolean {
+  if (wanted === undefined) return true;
+  const key = name === 'clientPIN' ? 0x02 : name === 'credentialManagement' || name === 'config' ? 0x01 : undefined;
+  return key !== undefined && Params.decode(request.subarray(1)).raw(key) === wanted;
 }

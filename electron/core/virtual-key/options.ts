@@ -46,6 +46,11 @@ export interface FailCommandFault {
   /** The CTAP status byte the command ends with instead of running. */
   readonly status: number;
   readonly repeat: 'once' | 'always';
+  /**
+   * Only this sub-command fails (clientPIN's 0x02 member, credentialManagement's and config's 0x01), e.g.
+   * 0x09 for getPinUvAuthTokenUsingPinWithPermissions; any sub-command when absent.
+   */
+  readonly subCommand?: number;
 }
 
 export interface VirtualKeyFaults {

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { AuthenticatorInfo } from '../../../electron/core/ctap/info.js';
 import { startSimulator } from '../../../electron/core/sim/index.js';
 import { assertKeyFit, assertKeyMayUseOrg } from '../../../electron/core/station/job.js';
+import type { StationEvent } from '../../../electron/core/station/engine.js';
 import { ProvisioningError } from '../../../electron/core/station/provisioning-errors.js';
 import { ALICE_ID, mailedPin, openBench, pinOpensKey, jobsEnded, until } from './harness.js';
 
@@ -162,6 +163,60 @@ describe('the pipeline', () => {
       expect(bench.sim.state.outbox()).toEqual([]);
       const [job] = bench.journal.jobsOfOrder('o-1');
       expect(bench.journal.steps(job!.id).find((s) => s.name === 'pin-delivered')?.data).toEqual({ method: 'print', sent: false });
+    } finally {
+      await bench.close();
+    }
+  });
+});
+
+describe('touch prompts', () => {
+  /** A key that keeps the technician waiting: makeCredential works a while (PROCESSING keepalives) before it asks for the touch. */
+  const MANUAL_SLOW_KEY = { userPresence: { mode: 'manual', timeoutMs: 5_000 }, latencyMs: { makeCredential: 250, clientPIN: 2 }, keepaliveIntervalMs: 50 } as const;
+
+  function promptsAndTurns(events: readonly StationEvent[], keyPath: string): { prompts: number; turns: number } {
+    let active: string | undefined;
+    let turns = 0;
+    for (const event of events) {
+      if (event.type !== 'touch-queue') continue;
+      if (event.active === keyPath && active !== keyPath) turns++;
+      active = event.active;
+    }
+    return { prompts: events.filter((e) => e.type === 'touch-needed' && e.keyPath === keyPath).length, turns };
+  }
+
+  it('asks at most once when the technician touches the key as soon as it is asked, and counts that touch', async () => {
+    const bench = await openBench({ keys: [MANUAL_SLOW_KEY] });
+    bench.engine.on((event) => {
+      if (event.type === 'touch-needed') bench.backend.key(event.keyPath)!.touch();
+    });
+    try {
+      bench.engine.addOrders([{ user: 'alice@example.com' }]);
+      await bench.engine.start();
+      await until(bench.events, jobsEnded());
+      await bench.engine.idle();
+      expect(bench.events.filter((e) => e.type === 'job-failed')).toEqual([]);
+      const { prompts, turns } = promptsAndTurns(bench.events, 'virtual:1');
+      expect(prompts).toBeLessThanOrEqual(1);
+      expect(turns).toBe(1);
+      expect(bench.sim.state.enrollments(ALICE_ID).map((f) => f.status)).toEqual(['ACTIVE']);
+    } finally {
+      await bench.close();
+    }
+  });
+
+  it('asks exactly once while the key goes from PROCESSING to UPNEEDED before the touch', async () => {
+    const bench = await openBench({ keys: [MANUAL_SLOW_KEY] });
+    bench.engine.on((event) => {
+      // Well after the key started waiting (250 ms of work, keepalives every 50 ms): its keepalives said PROCESSING, then UPNEEDED.
+      if (event.type === 'touch-needed') setTimeout(() => bench.backend.key(event.keyPath)!.touch(), 500);
+    });
+    try {
+      bench.engine.addOrders([{ user: 'alice@example.com' }]);
+      await bench.engine.start();
+      await until(bench.events, jobsEnded());
+      await bench.engine.idle();
+      expect(bench.events.filter((e) => e.type === 'job-failed')).toEqual([]);
+      expect(promptsAndTurns(bench.events, 'virtual:1')).toEqual({ prompts: 1, turns: 1 });
     } finally {
       await bench.close();
     }
