@@ -145,7 +145,7 @@ export interface EngineChoices {
   readonly keys: boolean;
 }
 
-async function credentialsFor(args: StationArgs, env: NodeJS.ProcessEnv, usage: string): Promise<OktaCredentials> {
+export async function credentialsFor(args: StationArgs, env: NodeJS.ProcessEnv, usage: string): Promise<OktaCredentials> {
   if (args.oauthClientId !== undefined) {
     let text: string;
     try {

@@ -39,8 +39,15 @@ export const CHANNELS = {
   'jobs.skip': { args: Port.strict(), result: Done },
   'jobs.quarantine': { args: Port.strict(), result: Done },
   'jobs.cancelStep': { args: Port.strict(), result: Done },
+  /** Clears the tile of a key pulled mid-job once the technician has read why its job stopped. */
+  'jobs.dismiss': { args: Port.strict(), result: Done },
   'keys.reset': { args: Port.strict(), result: Done },
   'keys.wink': { args: Port.strict(), result: Done },
+  /** Enrolls waiting orders in Okta ahead of any key (online), so keys can be programmed for them offline. */
+  'batch.enrollAhead': {
+    args: z.object({ batchId: z.string().min(1).max(256).optional(), orderIds: z.array(z.string().min(1).max(256)).min(1).max(10_000).optional() }).strict(),
+    result: z.object({ message: z.string(), enrolled: z.number().int().nonnegative(), failed: z.number().int().nonnegative() }),
+  },
   'batch.sync': { args: Empty, result: Done },
   'history.list': {
     args: z.object({ query: z.string().max(256).optional(), ...Page }).strict(),

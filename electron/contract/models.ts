@@ -17,6 +17,8 @@ export const TileStateSchema = z.enum([
   'activating',
   'delivering',
   'done',
+  /** Programmed offline: the key may go; its factor activates in Okta on the next sync. */
+  'awaiting-activation',
   'failed',
   'quarantined',
 ]);

@@ -294,6 +294,14 @@ export function createFakeStation(options: FakeStationOptions = {}): FakeStation
       return { message: `Resetting ${tile.label}.` };
     },
     'keys.wink': async ({ port }) => ({ message: `${tileAt(port).label} is blinking.` }),
+    'jobs.dismiss': async ({ port }) => {
+      const tile = tileAt(port);
+      if (tile.failure?.code !== 'key-removed') throw new StationRequestError('conflict', `${tile.label} still has a key in it; only a pulled key's tile can be dismissed.`);
+      tiles = tiles.filter((t) => t.port !== port);
+      emit({ type: 'tile-removed', port });
+      return { message: `${tile.label} is cleared.` };
+    },
+    'batch.enrollAhead': async () => ({ message: 'No waiting orders to enroll ahead.', enrolled: 0, failed: 0 }),
     'batch.sync': async () => ({ message: 'Nothing waiting to sync.' }),
     'history.list': async ({ query, offset, limit }) => {
       const q = query?.toLowerCase();

@@ -321,6 +321,30 @@ test('history shows the charts and exports a file', async ({ page, bench }) => {
   expect((await download).suggestedFilename()).toBe('keybench-history.csv');
 });
 
+test('a key pulled mid-job offers Retry and Dismiss, and Dismiss calls jobs.dismiss', async ({ page, bench }) => {
+  await bench.open();
+  const failed = await demoTile(page, 'usb:4');
+  await bench.setTile({
+    ...failed,
+    failure: { code: 'key-removed', message: 'The key was removed in the middle of provisioning.', action: 'Press Retry to put the order back in the queue, or Dismiss.', retryable: true },
+  });
+  const pulled = tile(page, 'usb:4');
+  await expect(pulled.getByTestId('failure-cause')).toHaveText('The key was removed in the middle of provisioning.');
+  await expect(pulled.getByRole('button', { name: 'Retry' })).toBeVisible();
+  await expect(pulled.getByRole('button', { name: 'Skip' })).toHaveCount(0);
+  await pulled.getByRole('button', { name: 'Dismiss' }).click();
+  await expect(pulled).toHaveCount(0);
+  expect((await bench.calls('jobs.dismiss')).map((c) => c.args)).toEqual([{ port: 'usb:4' }]);
+});
+
+test('a key programmed offline reads "Awaiting activation"', async ({ page, bench }) => {
+  await bench.open();
+  const done = await demoTile(page, 'usb:5');
+  await bench.setTile({ ...done, state: 'awaiting-activation', step: 'Programmed — remove key; it activates on sync' });
+  await expect(tile(page, 'usb:5').getByTestId('tile-state')).toHaveText('Awaiting activation');
+  await expect(tile(page, 'usb:5').getByTestId('tile-action')).toContainText('It activates in Okta on the next sync.');
+});
+
 test('a quarantined key stays marked until it is unplugged', async ({ page, bench }) => {
   await bench.open();
   const quarantined = await demoTile(page, 'usb:6');

@@ -14,6 +14,7 @@ import { isLoopbackHost, parseOrgUrl } from '../okta/org.js';
 import { PassphraseFileSecretStore } from '../secrets/passphrase-file.js';
 import { MemorySecretStore, type SecretStore } from '../secrets/secret-store.js';
 import { DEFAULT_ORG_DOMAIN, startSimulator, type SimulatorHandle } from '../sim/index.js';
+import type { VirtualKeyOverrides } from '../virtual-key/options.js';
 import { VirtualKeyBackend } from '../virtual-key/virtual-key.js';
 import { StationKeyring } from '../wire/station-keys.js';
 import { EngineError, ProvisioningEngine, type SyncSummary } from './engine.js';
@@ -43,6 +44,10 @@ export interface StationServiceOptions {
   readonly log?: (line: string) => void;
   /** How often the org's reachability is probed (default 15 s). */
   readonly probeIntervalMs?: number;
+  /** Knobs for every virtual key (latency, unplug mid-command, …), as `keybench virtual-key` takes them. */
+  readonly virtualKnobs?: VirtualKeyOverrides;
+  /** An org and its credentials given at start (`serve --org`): stored as Settings would store them. */
+  readonly org?: { readonly url: string; readonly credentials: OktaCredentials };
 }
 
 export interface StationService {
@@ -159,6 +164,19 @@ export async function createStationBackend(options: StationServiceOptions): Prom
     return undefined;
   }
 
+  /** Stores an org and its credentials the way Settings does, so the next start finds them too. */
+  async function adoptOrg(url: string, creds: OktaCredentials): Promise<void> {
+    const org = parseOrgUrl(url);
+    const virtualKeys = isLoopbackHost(org.hostname) ? settings.virtualKeys : 0;
+    if (creds.kind === 'ssws') {
+      await secrets.set(SECRET.ssws, creds.token);
+      updateSettings({ orgUrl: org.origin, credentialKind: 'ssws', oauthClientId: undefined, virtualKeys });
+    } else {
+      await secrets.set(SECRET.oauthJwk, JSON.stringify(creds.privateJwk));
+      updateSettings({ orgUrl: org.origin, credentialKind: 'oauth', oauthClientId: creds.clientId, virtualKeys });
+    }
+  }
+
   async function startRuntime(): Promise<Runtime> {
     let sim: SimulatorHandle | undefined;
     let orgUrl: string;
@@ -193,10 +211,15 @@ export async function createStationBackend(options: StationServiceOptions): Prom
       else backends.push(real);
     }
     const virtualCount = options.virtualKeys ?? settings.virtualKeys;
-    if (virtualCount > 0) backends.push(new VirtualKeyBackend(virtualCount));
+    if (virtualCount > 0) backends.push(new VirtualKeyBackend(Array.from({ length: virtualCount }, () => options.virtualKnobs ?? {})));
     const journal = Journal.open(join(options.dataDir, journalFile));
-    const engine = new ProvisioningEngine({ journal, okta, keyring, backends, operator: settings.operator });
+    const engine = new ProvisioningEngine({ journal, okta, keyring, backends, operator: settings.operator, offline: !online });
     const offEngine = engine.on((event) => {
+      if (event.type === 'job-resumed' && (event.plan === 'continue-with-key' || event.plan === 'finish')) {
+        const job = journal.job(event.jobId);
+        const tile = job && board.resumed(job.keyPath, job.orderId);
+        if (tile) emit({ type: 'tile', tile });
+      }
       const { changed, removed } = board.apply(event);
       for (const tile of changed) emit({ type: 'tile', tile });
       for (const port of removed) emit({ type: 'tile-removed', port });
@@ -218,7 +241,7 @@ export async function createStationBackend(options: StationServiceOptions): Prom
     await rt.engine.close();
     rt.offEngine();
     for (const tile of board.tiles()) {
-      board.apply({ type: 'key-removed', keyPath: tile.port });
+      board.forget(tile.port);
       emit({ type: 'tile-removed', port: tile.port });
     }
     await rt.sim?.close();
@@ -353,6 +376,12 @@ export async function createStationBackend(options: StationServiceOptions): Prom
       const orderId = board.orderOf(port);
       try {
         if (orderId && runtime.journal.order(orderId)?.state !== 'waiting') runtime.engine.retryOrder(orderId);
+        if (board.isKeyGone(port)) {
+          // No key in that port to check again: the order goes to the next ready key and the note goes away.
+          board.dismiss(port);
+          emit({ type: 'tile-removed', port });
+          return { message: orderId ? `Order ${orderId} is back in the queue for the next ready key.` : 'Nothing to retry.' };
+        }
         await runtime.engine.recheckKey(port);
         return { message: orderId ? `Order ${orderId} is back at the front of the queue.` : 'The key is checked again.' };
       } catch (e) {
@@ -389,6 +418,12 @@ export async function createStationBackend(options: StationServiceOptions): Prom
         return asRequestError(e);
       }
     },
+    'jobs.dismiss': async ({ port }) => {
+      const tile = portTile(port);
+      if (!board.dismiss(port)) throw new StationRequestError('conflict', `${tile.label} still has a key in it; only a pulled key's tile can be dismissed.`);
+      emit({ type: 'tile-removed', port });
+      return { message: `${tile.label} is cleared.` };
+    },
     'keys.reset': async ({ port }) => {
       portTile(port);
       try {
@@ -403,6 +438,20 @@ export async function createStationBackend(options: StationServiceOptions): Prom
       try {
         await runtime.engine.winkKey(port);
         return { message: `${tile.label} is blinking.` };
+      } catch (e) {
+        return asRequestError(e);
+      }
+    },
+    'batch.enrollAhead': async ({ batchId, orderIds }) => {
+      try {
+        const summary = await runtime.engine.enrollAhead({ ...(batchId ? { batchId } : {}), ...(orderIds ? { orderIds } : {}) });
+        const enrolled = summary.counts['enrolled-ahead'] ?? 0;
+        const failed = summary.counts.failed ?? 0;
+        const message =
+          summary.items.length === 0
+            ? 'No waiting orders to enroll ahead.'
+            : `${enrolled} order${enrolled === 1 ? '' : 's'} enrolled ahead: keys can be programmed for them offline.${failed ? ` ${failed} failed; see History.` : ''}`;
+        return { message, enrolled, failed };
       } catch (e) {
         return asRequestError(e);
       }
@@ -484,11 +533,21 @@ export async function createStationBackend(options: StationServiceOptions): Prom
     },
   };
 
+  if (options.org) await adoptOrg(options.org.url, options.org.credentials);
   await startRuntime();
 
+  const probeEveryMs = options.probeIntervalMs ?? 15_000;
+  // A frozen org accepts the connection and never answers: the timeout decides, and one probe runs at a time.
+  const probeTimeoutMs = Math.min(5000, Math.max(1000, probeEveryMs * 2));
+  let probing = false;
   const probe = setInterval(() => {
-    void (options.fetch ?? fetch)(runtime.orgUrl, { method: 'HEAD', signal: AbortSignal.timeout(5000) })
+    if (probing) return;
+    probing = true;
+    void (options.fetch ?? fetch)(runtime.orgUrl, { method: 'HEAD', signal: AbortSignal.timeout(probeTimeoutMs) })
       .then(() => true, () => false)
+      .finally(() => {
+        probing = false;
+      })
       .then((reachable) => {
         if (reachable !== online) {
           online = reachable;
@@ -503,7 +562,7 @@ export async function createStationBackend(options: StationServiceOptions): Prom
           emit({ type: 'status', status: status() });
         }
       });
-  }, options.probeIntervalMs ?? 15_000);
+  }, probeEveryMs);
   probe.unref();
 
   return {

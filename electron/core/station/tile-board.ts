@@ -18,7 +18,7 @@ const AFTER_STEP: Readonly<Record<StepName, { state: TileState; step: string }>>
   'credential-made': { state: 'verifying', step: 'Configuring and verifying the key' },
   'key-configured': { state: 'verifying', step: 'Verifying the key' },
   verified: { state: 'activating', step: 'Activating in Okta' },
-  'awaiting-activation': { state: 'done', step: 'Programmed — remove key; it activates on sync' },
+  'awaiting-activation': { state: 'awaiting-activation', step: 'Programmed — remove key; it activates on sync' },
   activated: { state: 'delivering', step: 'Sending the PIN' },
   'pin-delivered': { state: 'delivering', step: 'Finishing' },
   done: { state: 'done', step: 'Done — remove key' },
@@ -55,7 +55,20 @@ interface Entry {
   tile: KeyTile;
   orderId?: string;
   quarantined: boolean;
+  /** The key was pulled while its job ran: the tile stays to say so until dismissed or a key arrives. */
+  keyGone?: boolean;
 }
+
+/** Tile states in which a job is running on the key. */
+const RUNNING: ReadonlySet<TileState> = new Set(['enrolling', 'setting-pin', 'touch', 'creating-credential', 'verifying', 'activating', 'delivering']);
+
+/** What a tile says when its key was pulled mid-job; the engine marks the factor errored and fails the order. */
+export const KEY_PULLED_FAILURE: Failure = {
+  code: 'key-removed',
+  message: 'The key was removed in the middle of provisioning.',
+  action: 'Its order was stopped. Press Retry to put the order back in the queue for the next ready key, or Dismiss.',
+  retryable: true,
+};
 
 export interface OrderLookup {
   (orderId: string): { user: string; displayName?: string } | undefined;
@@ -99,6 +112,36 @@ export class TileBoard {
     return entry && this.#update(entry, { serial, serialSource: 'scan' });
   }
 
+  /** A job from before a restart runs on this port's key again: its tile names the order once more. */
+  resumed(port: string, orderId: string): KeyTile | undefined {
+    const entry = this.#entries.get(port);
+    if (!entry || entry.quarantined) return undefined;
+    entry.orderId = orderId;
+    const order = this.lookupOrder(orderId);
+    return this.#update(entry, {
+      state: 'enrolling',
+      step: 'Resuming after a restart',
+      startedAt: new Date().toISOString(),
+      failure: undefined,
+      order: { orderId, user: order?.user ?? orderId, ...(order?.displayName ? { displayName: order.displayName } : {}) },
+    });
+  }
+
+  /** Whether the tile stands for a key pulled mid-job (no key is in that port now). */
+  isKeyGone(port: string): boolean {
+    return this.#entries.get(port)?.keyGone === true;
+  }
+
+  /** The technician has read why a pulled key's job stopped: its tile goes. Other tiles stay. */
+  dismiss(port: string): boolean {
+    return this.isKeyGone(port) && this.forget(port);
+  }
+
+  /** Drops a port's tile whatever it shows (the station is shutting its keys down). */
+  forget(port: string): boolean {
+    return this.#entries.delete(port);
+  }
+
   quarantine(port: string): KeyTile | undefined {
     const entry = this.#entries.get(port);
     if (!entry) return undefined;
@@ -116,9 +159,18 @@ export class TileBoard {
       case 'key-updated':
         put(this.#fromKey(event.key));
         break;
-      case 'key-removed':
-        if (this.#entries.delete(event.keyPath)) removed.push(event.keyPath);
+      case 'key-removed': {
+        const entry = this.#entries.get(event.keyPath);
+        // The job may notice the key is gone before discovery does: then its tile already failed of it.
+        const pulledMidJob = entry !== undefined && (RUNNING.has(entry.tile.state) || entry.tile.failure?.code === 'key-removed');
+        if (entry && !entry.quarantined && pulledMidJob) {
+          entry.keyGone = true;
+          put(this.#update(entry, { state: 'failed', step: 'Key removed', touch: 'none', failure: KEY_PULLED_FAILURE }));
+        } else if (this.forget(event.keyPath)) {
+          removed.push(event.keyPath);
+        }
         break;
+      }
       case 'job-started': {
         const entry = this.#entries.get(event.keyPath);
         if (entry) {
@@ -139,12 +191,12 @@ export class TileBoard {
       }
       case 'job-step': {
         const entry = this.#entries.get(event.keyPath);
-        if (entry && !entry.quarantined) put(this.#update(entry, { ...AFTER_STEP[event.step], progress: event.percent / 100 }));
+        if (entry && !entry.quarantined && !entry.keyGone) put(this.#update(entry, { ...AFTER_STEP[event.step], progress: event.percent / 100 }));
         break;
       }
       case 'touch-needed': {
         const entry = this.#entries.get(event.keyPath);
-        if (entry && !entry.quarantined) put(this.#update(entry, { state: 'touch', step: event.jobId ? 'Touch the key now' : 'Touch the key now to reset it', touch: 'now' }));
+        if (entry && !entry.quarantined && !entry.keyGone) put(this.#update(entry, { state: 'touch', step: event.jobId ? 'Touch the key now' : 'Touch the key now to reset it', touch: 'now' }));
         break;
       }
       case 'touch-queue':
@@ -161,9 +213,14 @@ export class TileBoard {
         if (entry) put(this.#update(entry, { state: 'done', step: 'Done — remove key', progress: 1, touch: 'none' }));
         break;
       }
+      case 'job-awaiting-activation': {
+        const entry = this.#entries.get(event.keyPath);
+        if (entry && !entry.keyGone) put(this.#update(entry, { state: 'awaiting-activation', step: 'Programmed — remove key; it activates on sync', progress: 1, touch: 'none' }));
+        break;
+      }
       case 'job-failed': {
         const entry = this.#entries.get(event.keyPath);
-        if (entry && !entry.quarantined) put(this.#update(entry, { state: 'failed', step: 'Failed', touch: 'none', failure: failureOf(event.error) }));
+        if (entry && !entry.quarantined && !entry.keyGone) put(this.#update(entry, { state: 'failed', step: 'Failed', touch: 'none', failure: failureOf(event.error) }));
         break;
       }
       default:
@@ -174,6 +231,11 @@ export class TileBoard {
 
   #fromKey(key: KeyView): KeyTile | undefined {
     let entry = this.#entries.get(key.path);
+    // A new key in the port of a pulled one: the normal tile replaces the explanation.
+    if (entry?.keyGone) {
+      this.forget(key.path);
+      entry = undefined;
+    }
     if (!entry) {
       entry = {
         quarantined: false,

@@ -24,6 +24,7 @@ export const TILE_LOOK: Record<TileState, TileLook> = {
   activating: { word: 'Activating', icon: 'gear', tone: 'working' },
   delivering: { word: 'Sending PIN', icon: 'send', tone: 'working' },
   done: { word: 'Done — remove key', icon: 'check', tone: 'success' },
+  'awaiting-activation': { word: 'Awaiting activation', icon: 'hourglass', tone: 'success' },
   failed: { word: 'Failed', icon: 'cross', tone: 'danger' },
   quarantined: { word: 'Quarantined', icon: 'lock', tone: 'quarantine' },
 };
@@ -37,5 +38,5 @@ export function lookOf(tile: KeyTile): TileLook {
 
 /** States after which the job no longer runs, so the elapsed time stops. */
 export function isSettled(state: TileState): boolean {
-  return state === 'done' || state === 'failed' || state === 'quarantined' || state === 'not-supported';
+  return state === 'done' || state === 'awaiting-activation' || state === 'failed' || state === 'quarantined' || state === 'not-supported';
 }
