@@ -1,21 +1,11 @@
 import * as cborg from 'cborg';
 import { describe, expect, it } from 'vitest';
 import { CborError, decode, decodeFirst, encode, type CborValue } from '../../../electron/core/ctap/cbor.js';
+import { seededRandom } from '../helpers/seeded-random.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const bytes = (h: string) => Uint8Array.from(Buffer.from(h, 'hex'));
 
-/** mulberry32: a small seeded PRNG so every run explores the same values. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // RFC 8949 appendix A: the integer, string and container vectors that CTAP uses.
 const RFC_VECTORS: [string, CborValue][] = [
@@ -140,7 +130,7 @@ function randomValue(rnd: () => number, depth: number): CborValue {
 
 describe('canonical CBOR: cross-check against cborg', () => {
   it('encodes 2,000 random nested values byte for byte like cborg and decodes cborg output back', () => {
-    const rnd = prng(0xc7a9);
+    const rnd = seededRandom(0xc7a9);
     for (let i = 0; i < 2000; i++) {
       const value = randomValue(rnd, 0);
       const ours = encode(value);
@@ -204,8 +194,8 @@ describe('canonical CBOR: the strict decoder', () => {
 
 describe('canonical CBOR: bounded fuzz', () => {
   it('only ever yields a value or a CborError for random and mutated inputs', () => {
-    const rnd = prng(0x5eed);
-    const seeds: Uint8Array[] = [...RFC_VECTORS.map(([h]) => bytes(h)), encode(randomValue(prng(7), 0)), encode(randomValue(prng(8), 0))];
+    const rnd = seededRandom(0x5eed);
+    const seeds: Uint8Array[] = [...RFC_VECTORS.map(([h]) => bytes(h)), encode(randomValue(seededRandom(7), 0)), encode(randomValue(seededRandom(8), 0))];
     const unexpected: string[] = [];
     const attempt = (input: Uint8Array) => {
       try {

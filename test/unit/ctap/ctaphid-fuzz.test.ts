@@ -6,25 +6,16 @@ import { CONT_DATA, CTAPHID, CTAPHID_ERROR, INIT_DATA, MAX_MESSAGE_SIZE } from '
 import { CtapHidError, KeyTimeoutError, ProtocolError } from '../../../electron/core/ctap/errors.js';
 import { encodeMessage, MessageAssembler, parseFrame } from '../../../electron/core/ctap/frames.js';
 import { ScriptedHid } from '../helpers/scripted-hid.js';
+import { seededRandom } from '../helpers/seeded-random.js';
 
 const SEED = 0x5eed_c7a9;
 const SEQUENCES = 3000;
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class Fuzzer {
   private readonly next: () => number;
   constructor(seed: number) {
-    this.next = mulberry32(seed);
+    this.next = seededRandom(seed);
   }
   int(maxExclusive: number): number {
     return Math.floor(this.next() * maxExclusive);
