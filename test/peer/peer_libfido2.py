@@ -12,7 +12,6 @@ makes libfido2 log every frame to stderr. Nothing else may reach stdout, so prin
 
 import ctypes
 import hashlib
-import json
 import os
 import select
 import sys
@@ -20,10 +19,11 @@ import time
 import traceback
 from ctypes import CFUNCTYPE, POINTER, Structure, byref, c_bool, c_char_p, c_int, c_size_t, c_ubyte, c_uint8, c_uint64, c_void_p
 
+from peer_common import emit, scenario_from_argv
+
 REPORT_SIZE = 64
 STDIN_FD = 0
 STDOUT_FD = 1
-RESULT_FD = 3
 # libfido2 passes ms = -1 ("block") by default; a stuck bridge must still end the run.
 BLOCKING_READ_LIMIT_S = 8.0
 
@@ -319,26 +319,17 @@ SCENARIOS = {
 }
 
 
-def emit(result):
-    data = (json.dumps(result) + "\n").encode()
-    try:
-        os.write(RESULT_FD, data)
-    except OSError:
-        sys.stderr.write("PEER-RESULT " + data.decode())
-
-
 def main(argv):
-    sys.stdout = sys.stderr
-    if len(argv) < 2 or argv[1] not in SCENARIOS:
-        emit({"ok": False, "error": "usage: peer_libfido2.py <%s> [params-json]" % "|".join(SCENARIOS)})
+    parsed = scenario_from_argv(argv, "peer_libfido2.py", SCENARIOS)
+    if parsed is None:
         return 2
-    params = json.loads(argv[2]) if len(argv) > 2 else {}
+    scenario, params = parsed
     fido_init(0)
-    result = {"peer": "libfido2", "scenario": argv[1]}
+    result = {"peer": "libfido2", "scenario": scenario}
     dev = None
     try:
         dev = open_device()
-        result.update(ok=True, **SCENARIOS[argv[1]](dev, params))
+        result.update(ok=True, **SCENARIOS[scenario](dev, params))
     except FidoError as e:
         result.update(ok=False, error=str(e), fidoError=e.code, traceback=traceback.format_exc())
     except Exception as e:

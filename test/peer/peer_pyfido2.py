@@ -12,7 +12,6 @@ enterprise_attestation argument, Config without enable_enterprise_attestation.
 """
 
 import hashlib
-import json
 import os
 import select
 import sys
@@ -27,10 +26,11 @@ from fido2.ctap2.extensions import CredProtectExtension
 from fido2.hid import CtapHidDevice
 from fido2.hid.base import CtapHidConnection, HidDescriptor
 
+from peer_common import emit, scenario_from_argv
+
 REPORT_SIZE = 64
 STDIN_FD = 0
 STDOUT_FD = 1
-RESULT_FD = 3
 # A reply slower than this means the key (or the bridge) is stuck; the harness has its own limit too.
 # params "readTimeoutS" raises it for keys behind a slow-starting process (the keybench CLI).
 DEFAULT_READ_TIMEOUT_S = 8.0
@@ -234,23 +234,14 @@ SCENARIOS = {
 }
 
 
-def emit(result):
-    data = (json.dumps(result) + "\n").encode()
-    try:
-        os.write(RESULT_FD, data)
-    except OSError:
-        sys.stderr.write("PEER-RESULT " + data.decode())
-
-
 def main(argv):
-    sys.stdout = sys.stderr
-    if len(argv) < 2 or argv[1] not in SCENARIOS:
-        emit({"ok": False, "error": "usage: peer_pyfido2.py <%s> [params-json]" % "|".join(SCENARIOS)})
+    parsed = scenario_from_argv(argv, "peer_pyfido2.py", SCENARIOS)
+    if parsed is None:
         return 2
-    params = json.loads(argv[2]) if len(argv) > 2 else {}
-    result = {"peer": "python-fido2", "version": fido2.__version__, "scenario": argv[1]}
+    scenario, params = parsed
+    result = {"peer": "python-fido2", "version": fido2.__version__, "scenario": scenario}
     try:
-        result.update(ok=True, **SCENARIOS[argv[1]](params))
+        result.update(ok=True, **SCENARIOS[scenario](params))
     except CtapError as e:
         result.update(ok=False, error="CtapError: %s" % e, ctapError=int(e.code), traceback=traceback.format_exc())
     except Exception as e:
