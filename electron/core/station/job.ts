@@ -660,6 +660,18 @@ class Pipeline {
       this.env.journal.recordAttempt(this.jobId, 'cleanup-pending', error.toView());
       return { outcome: 'failed', error: error.toView(), cleanupPending: true };
     }
+    if (state.activated) {
+      // The factor is active and the key programmed: the order is fulfilled, only the PIN mail is missing.
+      // Redoing the order would enroll the user a second time, so the order ends done and the job says what to do.
+      const notSent = new ProvisioningError({
+        code: 'pin-not-sent',
+        message: `The key is active in Okta, but Okta did not send the PIN: ${error.message} Keep the key; have the PIN sent again from the user's Okta profile (Pre-enrolled authenticators) or with send-pin once Okta answers.`,
+        retryable: false,
+        ...(error.oktaRequestId === undefined ? {} : { oktaRequestId: error.oktaRequestId }),
+      });
+      this.env.journal.finishJob(this.jobId, 'failed', 'done', notSent.toView());
+      return { outcome: 'failed', error: notSent.toView(), cleanupPending: false };
+    }
     this.env.journal.finishJob(this.jobId, 'failed', 'failed', error.toView());
     return { outcome: 'failed', error: error.toView(), cleanupPending: false };
   }

@@ -18,6 +18,7 @@ export type ProvisioningErrorCode =
   | 'payload'
   | 'interrupted'
   | 'enrollment-expired'
+  | 'pin-not-sent'
   | 'offline'
   | 'cancelled'
   | 'internal';

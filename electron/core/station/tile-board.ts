@@ -41,6 +41,7 @@ const ACTION: Readonly<Record<string, string>> = {
   okta: 'Press Retry. If Okta keeps refusing, check the order in the Okta admin console.',
   payload: 'Press Retry. If it fails again, check the station keys in Settings.',
   interrupted: 'Press Retry to provision the order again.',
+  'pin-not-sent': 'Hand the key over as done; ask an Okta admin to resend the PIN. Do not reprovision it.',
   'enrollment-expired': 'Reset the key before reuse; its order was enrolled again.',
   offline: 'Enroll this order ahead while online, or wait until Okta is reachable.',
   cancelled: 'Press Retry, or Skip to the next order.',
