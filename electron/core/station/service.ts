@@ -310,6 +310,9 @@ export async function createStationBackend(options: StationServiceOptions): Prom
   function scan(code: string): { kind: 'order' | 'serial'; message: string } {
     const existing = runtime.journal.order(code);
     if (existing) {
+      // Scanning an order again re-queues it only if it did not go through: a done order would enroll the user twice.
+      if (existing.state === 'done') throw new StationRequestError('conflict', `Order ${existing.id} for ${existing.user} is already done. Scan the next order.`);
+      if (existing.state === 'assigned') return { kind: 'order', message: `Order ${existing.id} for ${existing.user} is being provisioned now.` };
       if (existing.state !== 'waiting') runtime.engine.retryOrder(existing.id);
       return { kind: 'order', message: `Order ${existing.id} for ${existing.user} is in the queue.` };
     }

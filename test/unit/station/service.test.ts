@@ -61,6 +61,9 @@ describe('station service on the embedded simulator', () => {
     expect(status.data.status.doneToday).toBe(1);
     const history = (await call('history.list', {})) as { ok: true; data: { total: number; items: Array<{ user: string; outcome: string }> } };
     expect(history.data.items[0]).toMatchObject({ user: 'alice@example.com', outcome: 'done' });
+    // Scanning the finished order again must not enroll alice a second time.
+    const orderId = (history.data.items[0] as unknown as { orderId: string }).orderId;
+    expect(await call('orders.scan', { code: orderId })).toMatchObject({ ok: false, error: { code: 'conflict' } });
     const csv = (await call('history.export', { format: 'csv' })) as { ok: true; data: { content: string } };
     expect(csv.data.content).toContain('alice@example.com');
     const chart = (await call('history.chart')) as { ok: true; data: { perHour: number[] } };
