@@ -327,6 +327,9 @@ export async function createStationBackend(options: StationServiceOptions): Prom
         return { kind: 'serial', message: `Serial ${serial} recorded for ${waiting.label}.` };
       }
     }
+    // A scanner that fires twice must not order two keys for one person (a second key is an imported order with its own id).
+    const open = [...runtime.journal.orders('waiting'), ...runtime.journal.orders('assigned')].find((o) => o.user.toLowerCase() === code.toLowerCase());
+    if (open) throw new StationRequestError('conflict', `An order for ${code} is already ${open.state === 'waiting' ? 'waiting' : 'being provisioned'}.`);
     const { added } = addOrders([{ user: code, source: 'scan' }]);
     if (added.length === 0) throw new StationRequestError('conflict', `An order for ${code} is already in the queue.`);
     const ready = board.tiles().some((t) => t.state === 'waiting-order');

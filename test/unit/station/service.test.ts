@@ -52,6 +52,8 @@ describe('station service on the embedded simulator', () => {
   it('provisions a key from a scanned login, then reports it in history and exports', async () => {
     await until(async () => (await tilesNow()).filter((t) => t.state === 'waiting-order').length === 2, 'ready tiles');
     expect(await call('orders.scan', { code: 'alice@example.com' })).toMatchObject({ ok: true, data: { kind: 'order' } });
+    // The scanner firing twice does not order a second key for alice.
+    expect(await call('orders.scan', { code: 'Alice@example.com' })).toMatchObject({ ok: false, error: { code: 'conflict' } });
     await until(() => events.some((e) => e.type === 'tile' && e.tile.state === 'done'), 'a done tile');
     const done = (await tilesNow()).find((t) => t.state === 'done');
     expect(done?.order?.user).toBe('alice@example.com');
