@@ -1,13 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
-import { CHANNEL_NAMES, dispatch, StationRequestError, type StationBackend, type StationHandlers } from '../../../electron/contract/index.js';
-
-function backend(overrides: Partial<StationHandlers>): StationBackend {
-  const missing = async () => {
-    throw new Error('not scripted');
-  };
-  const handlers = Object.fromEntries(CHANNEL_NAMES.map((c) => [c, overrides[c] ?? missing])) as unknown as StationHandlers;
-  return { handlers, onEvent: () => () => {} };
-}
+import { dispatch, StationRequestError } from '../../../electron/contract/index.js';
+import { fakeBackend as backend } from '../helpers/fake-backend.js';
 
 describe('dispatch', () => {
   it('answers a valid request with ok and the data', async () => {

@@ -11,7 +11,7 @@ import {
   type WebFrameLike,
 } from '../../../electron/main/ipc-router.js';
 import { stationOrigins } from '../../../electron/main/origin.js';
-import { fakeStation } from './fake-station.js';
+import { fakeBackend } from '../helpers/fake-backend.js';
 
 class FakeIpcMain implements IpcMainLike {
   readonly handlers = new Map<string, InvokeListener>();
@@ -52,7 +52,7 @@ const topFrame = (url: string): WebFrameLike => ({ url, parent: null });
 
 function setup(devServerUrl?: string) {
   const wink = vi.fn(async ({ port }: { port: string }) => ({ message: `winked ${port}` }));
-  const station = fakeStation({
+  const station = fakeBackend({
     'keys.wink': wink,
     'keys.reset': async () => {
       throw new Error('database is locked');
@@ -140,7 +140,7 @@ describe('station IPC router', () => {
 
 describe('station events to the window', () => {
   it('sends contract events, drops malformed ones and strips members the contract does not name', () => {
-    const station = fakeStation();
+    const station = fakeBackend();
     const contents = new FakeWebContents(1);
     const log = { warn: vi.fn(), error: vi.fn() };
     pushStationEvents(station, contents, log);
@@ -155,7 +155,7 @@ describe('station events to the window', () => {
   });
 
   it('unsubscribes when the window contents are destroyed', () => {
-    const station = fakeStation();
+    const station = fakeBackend();
     const contents = new FakeWebContents(1);
     pushStationEvents(station, contents);
     expect(station.listenerCount).toBe(1);

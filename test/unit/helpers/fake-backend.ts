@@ -1,12 +1,13 @@
-// A StationBackend for bridge tests: scripted handlers, unscripted ones fail loudly, and events pushed by hand.
+// A StationBackend for router, bridge and dispatch tests: scripted handlers, unscripted ones fail loudly,
+// and events pushed by hand (untyped on purpose: the bridges must cope with whatever the core emits).
 import { CHANNEL_NAMES, type StationBackend, type StationEvent, type StationHandlers } from '../../../electron/contract/index.js';
 
-export interface FakeStation extends StationBackend {
+export interface FakeBackend extends StationBackend {
   emit(event: unknown): void;
   readonly listenerCount: number;
 }
 
-export function fakeStation(overrides: Partial<StationHandlers> = {}): FakeStation {
+export function fakeBackend(overrides: Partial<StationHandlers> = {}): FakeBackend {
   const unscripted = async () => {
     throw new Error('not scripted');
   };
@@ -18,7 +19,6 @@ export function fakeStation(overrides: Partial<StationHandlers> = {}): FakeStati
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
-    // Deliberately untyped: the router must cope with whatever the core emits.
     emit(event: unknown) {
       for (const listener of listeners) listener(event as StationEvent);
     },
