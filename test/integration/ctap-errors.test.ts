@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { statusInfo } from '../../electron/core/ctap/errors.js';
 import type { FailCommandFault } from '../../electron/core/virtual-key/options.js';
-import { ALICE_ID, jobsEnded, mailedPin, openBench, pinOpensKey, until } from '../unit/station/harness.js';
+import { ALICE_ID, jobsEnded, mailedPin, openBench, pinOpensKey, until, startAndSettle } from '../unit/station/harness.js';
 import { journalText, pinPolicyOf, RecordingRandom, secretFieldNames } from './fault-checks.js';
 
 const SET_PIN = 0x03;
@@ -47,9 +47,7 @@ describe('a CTAP error at each command of the pipeline', () => {
     const bench = await openBench({ keys: [{ faults: { failCommand: fault } }], engine: { random: recorder.random } });
     try {
       bench.engine.addOrders([{ user: 'alice@example.com', orderId: 'o-1' }]);
-      await bench.engine.start();
-      await until(bench.events, jobsEnded());
-      await bench.engine.idle();
+      await startAndSettle(bench);
 
       const { name, advice } = statusInfo(fault.status);
       const failed = bench.events.find((e) => e.type === 'job-failed');
@@ -90,9 +88,7 @@ describe('a CTAP error at each command of the pipeline', () => {
     const bench = await openBench({ keys: [{ faults: { failCommand: fault } }], engine: { random: recorder.random } });
     try {
       bench.engine.addOrders([{ user: 'alice@example.com', orderId: 'o-1' }]);
-      await bench.engine.start();
-      await until(bench.events, jobsEnded());
-      await bench.engine.idle();
+      await startAndSettle(bench);
 
       expect(bench.events.filter((e) => e.type === 'job-failed')).toEqual([]);
       expect(bench.sim.state.enrollments(ALICE_ID).map((f) => f.status)).toEqual(['ACTIVE']);

@@ -1,7 +1,7 @@
 // Okta activates the factor but will not send the PIN: the key is programmed and active, so the order is
 // fulfilled and must not be provisioned again; the job says the PIN mail is missing and what to do.
 import { describe, expect, it } from 'vitest';
-import { ALICE_ID, jobsEnded, openBench, until } from '../unit/station/harness.js';
+import { ALICE_ID, openBench, startAndSettle } from '../unit/station/harness.js';
 
 describe('PIN mail refused after activation', () => {
   it('ends the job pin-not-sent, keeps the factor ACTIVE and the order done, marks nothing errored', async () => {
@@ -9,9 +9,7 @@ describe('PIN mail refused after activation', () => {
     bench.sim.faults.failNext('send-pin', 20, 503);
     try {
       bench.engine.addOrders([{ user: 'alice@example.com', delivery: 'email' }]);
-      await bench.engine.start();
-      await until(bench.events, jobsEnded());
-      await bench.engine.idle();
+      await startAndSettle(bench);
       const failed = bench.events.find((e) => e.type === 'job-failed');
       expect(failed).toMatchObject({ error: { code: 'pin-not-sent', retryable: false } });
       expect(failed && 'error' in failed ? failed.error.message : '').toMatch(/active in Okta.*resend|sent again/i);

@@ -11,7 +11,7 @@ import { TouchQueue } from '../../electron/core/station/touch-queue.js';
 import { VirtualKeyBackend } from '../../electron/core/virtual-key/virtual-key.js';
 import { MemorySecretStore } from '../../electron/core/secrets/secret-store.js';
 import { StationKeyring } from '../../electron/core/wire/station-keys.js';
-import { ALICE_ID, FAST_KEY, USERS, jobsEnded, mailedPin, openBench, pinOpensKey, until, usePin } from '../unit/station/harness.js';
+import { ALICE_ID, FAST_KEY, USERS, jobsEnded, mailedPin, openBench, pinOpensKey, until, usePin, startAndSettle } from '../unit/station/harness.js';
 
 const HAPPY_STEPS: StepName[] = [
   'order-assigned',
@@ -49,9 +49,7 @@ describe('one key end to end', () => {
     const bench = await openBench({ journalPath });
     try {
       bench.engine.addOrders([{ user: 'alice@example.com', orderId: 'order-1' }]);
-      await bench.engine.start();
-      await until(bench.events, jobsEnded());
-      await bench.engine.idle();
+      await startAndSettle(bench);
 
       const factors = bench.sim.state.enrollments(ALICE_ID);
       expect(factors.map((f) => f.status)).toEqual(['ACTIVE']);
@@ -101,9 +99,7 @@ describe('many keys', () => {
     });
     try {
       bench.engine.addOrders(USERS.map((user) => ({ user })));
-      await bench.engine.start();
-      await until(bench.events, jobsEnded(USERS.length));
-      await bench.engine.idle();
+      await startAndSettle(bench, USERS.length);
 
       expect(bench.events.filter((e) => e.type === 'job-failed')).toEqual([]);
       for (const user of bench.sim.state.users().filter((u) => USERS.includes(u.login))) {
@@ -166,9 +162,7 @@ describe('failures after enroll', () => {
     const bench = await openBench({ keys: [{ faults: { failCommand: { command: 'makeCredential', status: 0x28, repeat: 'once' } } }] });
     try {
       bench.engine.addOrders([{ user: 'alice@example.com', orderId: 'o-1' }]);
-      await bench.engine.start();
-      await until(bench.events, jobsEnded());
-      await bench.engine.idle();
+      await startAndSettle(bench);
       const failed = bench.events.find((e) => e.type === 'job-failed');
       expect(failed).toMatchObject({ error: { code: 'key-error', ctapStatus: 'CTAP2_ERR_KEY_STORE_FULL' } });
       expect(failed?.type === 'job-failed' && failed.error.message).toMatch(/^The key failed while creating the credential for .+: CTAP2_ERR_KEY_STORE_FULL\. /);
@@ -187,9 +181,7 @@ describe('failures after enroll', () => {
     const bench = await openBench({ keys: [{ faults: { unplugDuring: 'makeCredential' } }] });
     try {
       bench.engine.addOrders([{ user: 'alice@example.com', orderId: 'o-1' }]);
-      await bench.engine.start();
-      await until(bench.events, jobsEnded());
-      await bench.engine.idle();
+      await startAndSettle(bench);
       const failed = bench.events.find((e) => e.type === 'job-failed');
       expect(failed).toMatchObject({ error: { code: 'key-removed' } });
       expect(failed?.type === 'job-failed' && failed.error.message).toMatch(/^The key was removed/);
@@ -218,9 +210,7 @@ describe('an unsteady Okta', () => {
     sim.faults.failNext('send-pin', 1);
     try {
       bench.engine.addOrders([{ user: 'alice@example.com' }]);
-      await bench.engine.start();
-      await until(bench.events, jobsEnded());
-      await bench.engine.idle();
+      await startAndSettle(bench);
       expect(bench.events.filter((e) => e.type === 'job-failed')).toEqual([]);
       expect(sim.state.enrollments(ALICE_ID).map((f) => f.status)).toEqual(['ACTIVE']);
       expect(sim.state.outbox()).toHaveLength(1);

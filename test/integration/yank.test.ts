@@ -8,7 +8,7 @@ import type { StationEvent } from '../../electron/core/station/engine.js';
 import type { StepName } from '../../electron/core/station/job-steps.js';
 import type { CommandName } from '../../electron/core/virtual-key/options.js';
 import type { VirtualKey } from '../../electron/core/virtual-key/virtual-key.js';
-import { jobsEnded, mailedPin, openBench, until, type Bench } from '../unit/station/harness.js';
+import { mailedPin, openBench, type Bench, startAndSettle } from '../unit/station/harness.js';
 import { journalText, pinPolicyOf, RecordingRandom, secretFieldNames } from './fault-checks.js';
 
 const YANKED = 'virtual:1';
@@ -96,9 +96,7 @@ describe('a key pulled out at each step of its job', () => {
         { user: 'alice@example.com', orderId: 'o-alice' },
         { user: 'bob@example.com', orderId: 'o-bob' },
       ]);
-      await bench.engine.start();
-      await until(bench.events, jobsEnded(2));
-      await bench.engine.idle();
+      await startAndSettle(bench, 2);
 
       const jobs = [...bench.journal.jobsOfOrder('o-alice'), ...bench.journal.jobsOfOrder('o-bob')];
       const yanked = jobs.find((j) => j.keyPath === YANKED)!;

@@ -143,6 +143,13 @@ export async function until(events: readonly StationEvent[], predicate: (events:
   }
 }
 
+/** Starts the engine and waits until `n` jobs have ended and nothing is left running. */
+export async function startAndSettle(bench: Bench, n = 1): Promise<void> {
+  await bench.engine.start();
+  await until(bench.events, jobsEnded(n));
+  await bench.engine.idle();
+}
+
 /** At least `n` jobs have ended, done or failed. */
 export function jobsEnded(n = 1): (events: readonly StationEvent[]) => boolean {
   return (events) => events.filter((e) => e.type === 'job-done' || e.type === 'job-failed').length >= n;

@@ -5,7 +5,7 @@ import { startSimulator } from '../../../electron/core/sim/index.js';
 import { assertKeyFit, assertKeyMayUseOrg } from '../../../electron/core/station/job.js';
 import type { StationEvent } from '../../../electron/core/station/engine.js';
 import { ProvisioningError } from '../../../electron/core/station/provisioning-errors.js';
-import { ALICE_ID, mailedPin, openBench, pinOpensKey, jobsEnded, until } from './harness.js';
+import { ALICE_ID, mailedPin, openBench, pinOpensKey, startAndSettle } from './harness.js';
 
 function info(versions: string[], options: Record<string, boolean>, pinUvAuthProtocols = [2, 1]): AuthenticatorInfo {
   return {
@@ -54,9 +54,7 @@ describe('the pipeline', () => {
     const bench = await openBench({ keys: [{ faults: { failCommand: { command: 'clientPIN', status: 0x37, repeat: 'once' } } }] });
     try {
       bench.engine.addOrders([{ user: 'alice@example.com', orderId: 'o-1' }]);
-      await bench.engine.start();
-      await until(bench.events, jobsEnded());
-      await bench.engine.idle();
+      await startAndSettle(bench);
       const [job] = bench.journal.jobsOfOrder('o-1');
       const names = bench.journal.steps(job!.id).map((s) => s.name);
       expect(names.filter((n) => n === 'pin-sealed')).toHaveLength(2);
@@ -72,9 +70,7 @@ describe('the pipeline', () => {
     const bench = await openBench({ enrollmentRpIds: ['login.acme.example', 'acme.okta.com'] });
     try {
       bench.engine.addOrders([{ user: 'alice@example.com' }]);
-      await bench.engine.start();
-      await until(bench.events, jobsEnded());
-      await bench.engine.idle();
+      await startAndSettle(bench);
       expect(bench.sim.state.enrollments(ALICE_ID).map((f) => [f.rpId, f.status])).toEqual([
         ['login.acme.example', 'ACTIVE'],
         ['acme.okta.com', 'ACTIVE'],
@@ -91,9 +87,7 @@ describe('the pipeline', () => {
     const bench = await openBench({ sim });
     try {
       bench.engine.addOrders([{ user: 'alice@example.com' }]);
-      await bench.engine.start();
-      await until(bench.events, jobsEnded());
-      await bench.engine.idle();
+      await startAndSettle(bench);
       expect(sim.state.enrollments(ALICE_ID).map((f) => f.status)).toEqual(['ACTIVE']);
       expect(bench.backend.keys[0]!.snapshot().epEnabled).toBe(true);
     } finally {
@@ -107,9 +101,7 @@ describe('the pipeline', () => {
     const bench = await openBench({ sim, keys: [{ enterpriseAttestation: false }] });
     try {
       bench.engine.addOrders([{ user: 'alice@example.com' }]);
-      await bench.engine.start();
-      await until(bench.events, jobsEnded());
-      await bench.engine.idle();
+      await startAndSettle(bench);
       expect(bench.events.find((e) => e.type === 'job-failed')).toMatchObject({ error: { code: 'key-unsupported' } });
       expect(sim.state.enrollments(ALICE_ID).map((f) => f.status)).toEqual(['FULFILLMENT_ERRORED']);
     } finally {
@@ -123,9 +115,7 @@ describe('the pipeline', () => {
     bench.sim.faults.dropNext('enroll', 1, 'after');
     try {
       bench.engine.addOrders([{ user: 'alice@example.com', orderId: 'o-1' }]);
-      await bench.engine.start();
-      await until(bench.events, jobsEnded());
-      await bench.engine.idle();
+      await startAndSettle(bench);
       expect(bench.sim.state.enrollments(ALICE_ID).map((f) => f.status)).toEqual(['ACTIVE']);
       expect(bench.sim.state.calls().enroll).toBe(2);
       const [job] = bench.journal.jobsOfOrder('o-1');
@@ -142,9 +132,7 @@ describe('the pipeline', () => {
     });
     try {
       bench.engine.addOrders([{ user: 'alice@example.com', orderId: 'o-1' }]);
-      await bench.engine.start();
-      await until(bench.events, jobsEnded());
-      await bench.engine.idle();
+      await startAndSettle(bench);
       expect(bench.sim.state.enrollments(ALICE_ID)[0]).toMatchObject({ status: 'ACTIVE', serial: 'BOX-3632071' });
       expect(bench.journal.jobsOfOrder('o-1')[0]).toMatchObject({ serial: 'BOX-3632071', serialSource: 'scan' });
     } finally {
@@ -156,9 +144,7 @@ describe('the pipeline', () => {
     const bench = await openBench();
     try {
       bench.engine.addOrders([{ user: 'alice@example.com', orderId: 'o-1', delivery: 'print' }]);
-      await bench.engine.start();
-      await until(bench.events, jobsEnded());
-      await bench.engine.idle();
+      await startAndSettle(bench);
       expect(bench.sim.state.enrollments(ALICE_ID).map((f) => f.status)).toEqual(['ACTIVE']);
       expect(bench.sim.state.outbox()).toEqual([]);
       const [job] = bench.journal.jobsOfOrder('o-1');
@@ -191,9 +177,7 @@ describe('touch prompts', () => {
     });
     try {
       bench.engine.addOrders([{ user: 'alice@example.com' }]);
-      await bench.engine.start();
-      await until(bench.events, jobsEnded());
-      await bench.engine.idle();
+      await startAndSettle(bench);
       expect(bench.events.filter((e) => e.type === 'job-failed')).toEqual([]);
       const { prompts, turns } = promptsAndTurns(bench.events, 'virtual:1');
       expect(prompts).toBeLessThanOrEqual(1);
@@ -212,9 +196,7 @@ describe('touch prompts', () => {
     });
     try {
       bench.engine.addOrders([{ user: 'alice@example.com' }]);
-      await bench.engine.start();
-      await until(bench.events, jobsEnded());
-      await bench.engine.idle();
+      await startAndSettle(bench);
       expect(bench.events.filter((e) => e.type === 'job-failed')).toEqual([]);
       expect(promptsAndTurns(bench.events, 'virtual:1')).toEqual({ prompts: 1, turns: 1 });
     } finally {
