@@ -12,6 +12,8 @@ export interface HidDescriptor {
   readonly productId: number;
   /** USB iSerial string where the vendor fills it; not unique on some models. */
   readonly serialNumber?: string;
+  /** The serial the vendor's own interface reported (a YubiKey's OTP interface), when one answered. */
+  readonly vendorSerial?: string;
   readonly product?: string;
   readonly manufacturer?: string;
 }

@@ -13,7 +13,7 @@ export const STEP_SCHEMAS = {
     aaguid: z.string(),
     model: z.string(),
     serial: z.string().optional(),
-    serialSource: z.enum(['usb', 'scan', 'none']),
+    serialSource: z.enum(['usb', 'vendor', 'scan', 'none']),
     firmware: z.string().optional(),
     versions: z.array(z.string()),
     pinSet: z.boolean(),

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { STEP_SCHEMAS, isStepName, type JournalStep, type StepData, type StepName } from './job-steps.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './journal-schema.js';
+import type { SerialSource } from './key-identity.js';
 import type { ProvisioningErrorView } from './provisioning-errors.js';
 import type { JobRecord } from './report.js';
 
@@ -45,7 +46,7 @@ export interface JobRow {
   readonly keyPath: string;
   readonly userId?: string;
   readonly serial?: string;
-  readonly serialSource?: 'usb' | 'scan' | 'none';
+  readonly serialSource?: SerialSource;
   readonly aaguid?: string;
   readonly model?: string;
   readonly firmware?: string;
@@ -121,7 +122,7 @@ interface JobDbRow {
   key_path: string;
   user_id: string | null;
   serial: string | null;
-  serial_source: 'usb' | 'scan' | 'none' | null;
+  serial_source: SerialSource | null;
   aaguid: string | null;
   model: string | null;
   firmware: string | null;
@@ -420,13 +421,13 @@ export class Journal {
     return (this.#db.prepare('SELECT * FROM jobs WHERE order_id = ? ORDER BY started_at, rowid').all(orderId) as JobDbRow[]).map(toJob);
   }
 
-  /** Records a serial scanned from the box; it replaces none but a USB one. */
+  /** Records a serial scanned from the box; it replaces none but one the key reports itself. */
   attachSerial(jobId: string, serial: string): JobRow {
     const value = serial.trim();
     if (!/^[\x21-\x7e]{1,64}$/.test(value)) throw new JournalError('The scanned serial must be 1 to 64 printable characters without spaces; scan it again.');
     const job = this.job(jobId);
     if (!job) throw new JournalError(`There is no job ${jobId}.`);
-    if (job.serialSource === 'usb' && job.serial !== value) {
+    if ((job.serialSource === 'usb' || job.serialSource === 'vendor') && job.serial !== value) {
       throw new JournalError(`This key reports serial ${job.serial} itself; the scanned ${value} belongs to another key.`);
     }
     this.#db.prepare("UPDATE jobs SET serial = ?, serial_source = 'scan' WHERE id = ?").run(value, jobId);
@@ -535,10 +536,20 @@ function migrate(db: Database.Database): void {
   if (version > SCHEMA_VERSION) {
     throw new JournalError(`The journal was written by a newer keybench (schema ${version}; this one knows ${SCHEMA_VERSION}). Update keybench before opening it.`);
   }
-  for (let next = version; next < SCHEMA_VERSION; next++) {
-    db.transaction(() => {
-      db.exec(MIGRATIONS[next]!);
-      db.pragma(`user_version = ${next + 1}`);
-    })();
+  if (version === SCHEMA_VERSION) return;
+  // SQLite's documented way to rebuild a table: foreign keys off outside the transaction, checked before commit.
+  const foreignKeys = Number(db.pragma('foreign_keys', { simple: true })) === 1;
+  db.pragma('foreign_keys = OFF');
+  try {
+    for (let next = version; next < SCHEMA_VERSION; next++) {
+      db.transaction(() => {
+        db.exec(MIGRATIONS[next]!);
+        const broken = db.pragma('foreign_key_check') as unknown[];
+        if (broken.length > 0) throw new JournalError(`Migrating the journal to schema ${next + 1} broke ${broken.length} references; it was left at schema ${next}. Report this with the journal file.`);
+        db.pragma(`user_version = ${next + 1}`);
+      })();
+    }
+  } finally {
+    if (foreignKeys) db.pragma('foreign_keys = ON');
   }
 }

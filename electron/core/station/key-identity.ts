@@ -1,12 +1,12 @@
 // Which key this is, as the bench records it: the AAGUID and firmware the key reports, a model name a
-// technician recognises, and the serial with where it came from (USB descriptor, a scanned box label,
-// or nothing). `activate` needs a serial and a firmware "x.y.z"; keys that tell neither still get one.
+// technician recognises, and the serial with where it came from (the vendor's own interface, the USB
+// descriptor, a scanned box label, or nothing). `activate` needs a serial and a firmware "x.y.z"; keys that tell neither still get one.
 import { firmwareString } from '../ctap/key-summary.js';
 import { modelForAaguid } from '../ctap/known-aaguids.js';
 import type { AuthenticatorInfo } from '../ctap/info.js';
 import type { HidDescriptor, HidKind } from '../hid/device.js';
 
-export type SerialSource = 'usb' | 'scan' | 'none';
+export type SerialSource = 'usb' | 'vendor' | 'scan' | 'none';
 
 export interface KeyIdentity {
   readonly path: string;
@@ -26,14 +26,20 @@ export const UNKNOWN_SERIAL = 'unknown';
 export const UNKNOWN_FIRMWARE = '0.0.0';
 
 export function identifyKey(descriptor: HidDescriptor, info: AuthenticatorInfo): KeyIdentity {
-  const serial = descriptor.serialNumber?.trim();
+  // The vendor's answer wins: some models fill iSerial with a constant.
+  const vendorSerial = descriptor.vendorSerial?.trim();
+  const usbSerial = descriptor.serialNumber?.trim();
   const firmware = firmwareString(info.firmwareVersion);
   return {
     path: descriptor.path,
     kind: descriptor.kind,
     aaguid: info.aaguidString,
     model: descriptor.product?.trim() || modelForAaguid(info.aaguidString) || `FIDO2 key (AAGUID ${info.aaguidString})`,
-    ...(serial ? { serial, serialSource: 'usb' as const } : { serialSource: 'none' as const }),
+    ...(vendorSerial
+      ? { serial: vendorSerial, serialSource: 'vendor' as const }
+      : usbSerial
+        ? { serial: usbSerial, serialSource: 'usb' as const }
+        : { serialSource: 'none' as const }),
     ...(firmware === undefined ? {} : { firmware }),
     versions: [...info.versions],
   };
@@ -42,7 +48,8 @@ export function identifyKey(descriptor: HidDescriptor, info: AuthenticatorInfo):
 /** The same physical key as a journaled identity (after a restart the port may hold another key). */
 export function sameKey(a: Pick<KeyIdentity, 'aaguid' | 'serial' | 'serialSource'>, b: Pick<KeyIdentity, 'aaguid' | 'serial' | 'serialSource'>): boolean {
   if (a.aaguid !== b.aaguid) return false;
-  // A key without a USB serial cannot be told apart from its twin; the port path already matched.
-  if (a.serialSource !== 'usb' || b.serialSource !== 'usb') return true;
+  // A key that reports no serial itself cannot be told apart from its twin; the port path already matched.
+  const reported = (s: SerialSource): boolean => s === 'usb' || s === 'vendor';
+  if (!reported(a.serialSource) || !reported(b.serialSource)) return true;
   return a.serial === b.serial;
 }

@@ -74,7 +74,7 @@ describe('enroll-ahead jobs in the journal', () => {
 
     const journal = Journal.open(path);
     expect(journal.settings().schemaVersion).toBe(SCHEMA_VERSION);
-    expect(SCHEMA_VERSION).toBe(2);
+    expect(SCHEMA_VERSION).toBe(3);
     const job = journal.job('j-1')!;
     expect(job.ahead).toBe(false);
     expect(job.expiresAt).toBeUndefined();
