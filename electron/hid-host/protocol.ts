@@ -16,6 +16,7 @@ export const HidDescriptorSchema = z.object({
   vendorId: z.number().int().min(0).max(0xffff),
   productId: z.number().int().min(0).max(0xffff),
   serialNumber: z.string().max(256).optional(),
+  vendorSerial: z.string().max(256).optional(),
   product: z.string().max(256).optional(),
   manufacturer: z.string().max(256).optional(),
 }) satisfies z.ZodType<HidDescriptor>;

@@ -1,10 +1,14 @@
 // The node-hid adapter: real USB keys behind the HidBackend / HidDevice port. The node-hid module is
 // injected (createNodeHidBackend) so the adapter is unit-tested without hardware; loadNodeHidBackend
-// loads the real one and degrades to "virtual keys only" when the native library cannot load.
+// loads the real one and degrades to "virtual keys only" when the native library cannot load. A YubiKey's
+// serial is read once per key from its OTP interface (vendor-serial/) when the key is first opened.
 import { DeviceAccessError, DeviceGoneError } from '../ctap/errors.js';
 import { FIDO_USAGE, FIDO_USAGE_PAGE, HID_REPORT_SIZE } from '../ctap/constants.js';
 import type { HidBackend, HidDescriptor, HidDevice } from './device.js';
 import { classifyOpenFailure } from './permissions.js';
+import type { FeatureReportDevice } from './vendor-serial/feature-device.js';
+import type { RealPath } from './vendor-serial/sibling-interfaces.js';
+import { readVendorSerial } from './vendor-serial/vendor-serial.js';
 import { z } from 'zod';
 
 /** One entry of `HID.devicesAsync()`, as node-hid 3 reports it. */
@@ -25,6 +29,10 @@ export interface NodeHidHandle {
   /** Resolves undefined (or, in node-hid 3.4, an empty Buffer) when the timeout passes first. */
   read(timeoutMs?: number): Promise<Buffer | undefined>;
   close(): Promise<void>;
+  /** Feature reports carry the vendor serial request; a handle without them yields no vendor serial. */
+  sendFeatureReport?(data: Buffer): Promise<number>;
+  /** Resolves with the report id byte followed by the report, as hidapi returns it. */
+  getFeatureReport?(reportId: number, length: number): Promise<Buffer>;
 }
 
 /** The part of the node-hid module the adapter uses. */
@@ -35,13 +43,30 @@ export interface NodeHidModule {
   readonly HIDAsync: { open(path: string, options?: { nonExclusive?: boolean }): Promise<NodeHidHandle> };
 }
 
+export interface NodeHidBackendOptions {
+  /** Resolves sysfs links when pairing a key's FIDO and OTP interfaces on Linux; defaults to fs.promises.realpath. */
+  readonly realpath?: RealPath;
+  /** Bound on one vendor serial lookup; defaults to 1.5 s. */
+  readonly vendorSerialTimeoutMs?: number;
+}
+
+/** One vendor serial lookup per plugged-in key path; `serial` is filled once it answered. */
+interface VendorSerialLookup {
+  readonly done: Promise<string | undefined>;
+  serial?: string;
+}
+
 export class NodeHidBackend implements HidBackend {
   readonly kind = 'usb' as const;
   private known = new Map<string, HidDescriptor>();
+  /** Every HID interface of the last enumeration, FIDO or not: the vendor serial comes from a sibling interface. */
+  private interfaces: NodeHidDeviceInfo[] = [];
+  private readonly vendorSerials = new Map<string, VendorSerialLookup>();
 
   constructor(
     private readonly hid: NodeHidModule,
     private readonly platform: NodeJS.Platform = process.platform,
+    private readonly options: NodeHidBackendOptions = {},
   ) {}
 
   get hidapiVersion(): string {
@@ -56,12 +81,16 @@ export class NodeHidBackend implements HidBackend {
     } catch (error) {
       throw new DeviceAccessError(`Listing USB devices failed (${detail(error)}). Replug the USB hub; if it persists, restart keybench.`);
     }
+    const list: unknown[] = Array.isArray(entries) ? entries : [];
     const found = new Map<string, HidDescriptor>();
-    for (const entry of Array.isArray(entries) ? entries : []) {
+    for (const entry of list) {
       const descriptor = toFidoDescriptor(entry);
-      if (descriptor && !found.has(descriptor.path)) found.set(descriptor.path, descriptor);
+      if (descriptor && !found.has(descriptor.path)) found.set(descriptor.path, this.withVendorSerial(descriptor));
     }
     this.known = found;
+    this.interfaces = list.flatMap(toInterfaceInfo);
+    // A key that left takes its answer along; whatever is plugged in at that path next is asked afresh.
+    for (const path of this.vendorSerials.keys()) if (!found.has(path)) this.vendorSerials.delete(path);
     return [...found.values()];
   }
 
@@ -78,12 +107,55 @@ export class NodeHidBackend implements HidBackend {
       if (failure.kind === 'gone') throw new DeviceGoneError(failure.advice);
       throw new DeviceAccessError(`Cannot open the key at ${path} (${detail(error)}). ${failure.advice}`);
     }
-    return new NodeHidDevice(descriptor, handle);
+    const vendorSerial = await this.vendorSerialFor(descriptor);
+    return new NodeHidDevice(vendorSerial === undefined ? descriptor : { ...descriptor, vendorSerial }, handle);
+  }
+
+  /** Asks once per plugged-in key; a key without an answer (no OTP interface, serial hidden, no access) is not asked again. */
+  private vendorSerialFor(descriptor: HidDescriptor): Promise<string | undefined> {
+    const cached = this.vendorSerials.get(descriptor.path);
+    if (cached) return cached.done;
+    const lookup: VendorSerialLookup = {
+      done: readVendorSerial(descriptor, this.interfaces, (path) => this.openFeatureDevice(path), {
+        platform: this.platform,
+        ...(this.options.realpath ? { realpath: this.options.realpath } : {}),
+        ...(this.options.vendorSerialTimeoutMs === undefined ? {} : { timeoutMs: this.options.vendorSerialTimeoutMs }),
+      }).then((serial) => {
+        if (serial !== undefined) lookup.serial = serial;
+        return serial;
+      }),
+    };
+    this.vendorSerials.set(descriptor.path, lookup);
+    return lookup.done;
+  }
+
+  private withVendorSerial(descriptor: HidDescriptor): HidDescriptor {
+    const serial = this.vendorSerials.get(descriptor.path)?.serial;
+    return serial === undefined ? descriptor : { ...descriptor, vendorSerial: serial };
+  }
+
+  /** Opens a sibling interface for feature reports only: CTAPHID never goes there, and a keyboard's input is never read. */
+  private async openFeatureDevice(path: string): Promise<FeatureReportDevice> {
+    // The OS holds keyboards open; macOS refuses a seizing open and Windows grants only feature-report access.
+    const handle = await this.hid.HIDAsync.open(path, this.platform === 'darwin' ? { nonExclusive: true } : undefined);
+    const { sendFeatureReport, getFeatureReport } = handle;
+    if (!sendFeatureReport || !getFeatureReport) {
+      await handle.close().catch(() => undefined);
+      throw new DeviceAccessError(`The interface at ${path} cannot exchange feature reports through this node-hid build.`);
+    }
+    return {
+      path,
+      sendFeatureReport: async (data) => {
+        await sendFeatureReport.call(handle, Buffer.from(data));
+      },
+      getFeatureReport: async (reportId, length) => Uint8Array.from(await getFeatureReport.call(handle, reportId, length)),
+      close: () => handle.close(),
+    };
   }
 }
 
-export function createNodeHidBackend(hidModule: NodeHidModule, platform: NodeJS.Platform = process.platform): NodeHidBackend {
-  return new NodeHidBackend(hidModule, platform);
+export function createNodeHidBackend(hidModule: NodeHidModule, platform: NodeJS.Platform = process.platform, options: NodeHidBackendOptions = {}): NodeHidBackend {
+  return new NodeHidBackend(hidModule, platform, options);
 }
 
 export interface NodeHidUnavailable {
@@ -134,6 +206,20 @@ const FidoInterfaceInfo = z.object({
   usagePage: z.literal(FIDO_USAGE_PAGE),
   usage: z.literal(FIDO_USAGE),
 });
+
+/** Any interface with a path and ids; the vendor serial lookup picks the ones it needs by usage. */
+const HidInterfaceInfo = z.object({
+  path: z.string().min(1),
+  vendorId: z.number().int(),
+  productId: z.number().int(),
+  usagePage: z.number().int().optional(),
+  usage: z.number().int().optional(),
+});
+
+function toInterfaceInfo(entry: unknown): NodeHidDeviceInfo[] {
+  const parsed = HidInterfaceInfo.safeParse(entry);
+  return parsed.success ? [parsed.data] : [];
+}
 
 function toFidoDescriptor(entry: unknown): HidDescriptor | undefined {
   const parsed = FidoInterfaceInfo.safeParse(entry);
