@@ -1,12 +1,14 @@
 // The `keybench` command line: dispatches to one file per command.
 import { batchCommand } from './commands/batch.js';
 import { benchCommand } from './commands/bench.js';
+import { doctorCommand } from './commands/doctor.js';
 import { keysCommand } from './commands/keys.js';
 import { provisionCommand } from './commands/provision.js';
 import { reportCommand } from './commands/report.js';
 import { serveCommand } from './commands/serve.js';
 import { simCommand } from './commands/sim.js';
 import { startCommand } from './commands/start.js';
+import { trustCommand } from './commands/trust.js';
 import { virtualKeyCommand } from './commands/virtual-key.js';
 import { EXIT, UsageError, processOutput, type Output } from './usage.js';
 
@@ -20,7 +22,9 @@ Commands:
   provision     provision one key for one user                   (keybench provision --help)
   batch         import, enroll ahead, run (online or offline), sync, status   (keybench batch --help)
   report        the journal's jobs as CSV or JSON                 (keybench report --help)
+  doctor        check the Okta tenant and the orders' users      (keybench doctor --help)
   bench         measure throughput, CPU and memory               (keybench bench --help)
+  trust         import FIDO metadata for the attestation check   (keybench trust --help)
   help          this text
 Exit codes: 0 success, 1 the operation failed, 2 bad command line, 3 no such key or order (or no usable
 key), 4 the Okta org does not answer.`;
@@ -34,7 +38,9 @@ const COMMANDS: Record<string, (argv: string[], io: Output) => Promise<number>> 
   provision: provisionCommand,
   batch: batchCommand,
   report: reportCommand,
+  doctor: doctorCommand,
   bench: benchCommand,
+  trust: trustCommand,
 };
 
 export async function main(argv: string[], io: Output = processOutput): Promise<number> {

@@ -1,6 +1,6 @@
 // `keybench sim`: the embedded Okta preregistration simulator as a standalone server.
 import { parseArgs } from 'node:util';
-import { startSimulator, type SimulatorOptions } from '../../core/sim/index.js';
+import { startSimulator, type PreflightFaults, type SimulatorOptions } from '../../core/sim/index.js';
 import { EXIT, UsageError, type Output } from '../usage.js';
 
 export const SIM_USAGE = `Usage: keybench sim [options]
@@ -8,7 +8,9 @@ Runs a local Okta org that implements the WebAuthn Preregistration API (for demo
   --port N              port on 127.0.0.1 (default 0: pick a free one)
   --host ADDR           listen address (default 127.0.0.1; anything else exposes the simulator to your network)
   --token T             SSWS API token to accept (default: a generated demo token, printed)
-  --users FILE          JSON file of seed users (default: twelve demo users)
+  --users FILE          JSON file of seed users (default: twelve demo users); each has login, and optionally
+                        id, email (null: none), secondEmail, firstName, lastName, status (ACTIVE, STAGED,
+                        SUSPENDED, DEPROVISIONED, …) and pendingEnrollment (true: starts with a PENDING_ACTIVATION factor)
   --keys FILE           JWK file of P-384 response keys (deterministic runs)
   --record FILE         append every request and response as JSON lines (tokens and PINs masked)
   --outbox DIR          where send-pin mails are written (default: a temp folder)
@@ -17,12 +19,28 @@ Runs a local Okta org that implements the WebAuthn Preregistration API (for demo
   --latency MS          delay added to every API call
   --rpm N               request budget per minute before 429 (default 600)
   --max-concurrent N    concurrent calls before 429 (default 75)
-  --seed S              repeatable ids, challenges and tokens`;
+  --seed S              repeatable ids, challenges and tokens
+  --fail-preflight LIST misconfigure the org for \`keybench doctor\`, comma-separated:
+                        prereg-disabled (preregistration answers 401 E0000015, feature not enabled),
+                        skew=SECONDS (Date header shifted; negative: Okta behind the station)`;
 
 function number(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
   if (!/^\d+$/.test(value)) throw new UsageError(`${flag} takes a whole number, got "${value}"`, SIM_USAGE);
   return Number(value);
+}
+
+/** Preflight faults from e.g. `prereg-disabled,skew=600`. */
+function preflightFaults(value: string | undefined): PreflightFaults | undefined {
+  if (value === undefined) return undefined;
+  let faults: PreflightFaults = {};
+  for (const item of value.split(',').map((part) => part.trim()).filter(Boolean)) {
+    const skew = /^skew=(-?\d+)$/.exec(item)?.[1];
+    if (item === 'prereg-disabled') faults = { ...faults, preregistrationDisabled: true };
+    else if (skew !== undefined) faults = { ...faults, clockSkewMs: Number(skew) * 1000 };
+    else throw new UsageError(`--fail-preflight: unknown fault "${item}" (use prereg-disabled, skew=SECONDS)`, SIM_USAGE);
+  }
+  return faults;
 }
 
 export function simOptions(argv: string[]): SimulatorOptions & { help?: boolean } {
@@ -33,7 +51,7 @@ export function simOptions(argv: string[]): SimulatorOptions & { help?: boolean 
       options: {
         port: { type: 'string' }, host: { type: 'string' }, token: { type: 'string' }, users: { type: 'string' }, keys: { type: 'string' },
         record: { type: 'string' }, outbox: { type: 'string' }, 'org-name': { type: 'string' }, domain: { type: 'string' },
-        latency: { type: 'string' }, rpm: { type: 'string' }, 'max-concurrent': { type: 'string' }, seed: { type: 'string' },
+        latency: { type: 'string' }, rpm: { type: 'string' }, 'max-concurrent': { type: 'string' }, seed: { type: 'string' }, 'fail-preflight': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -58,6 +76,7 @@ export function simOptions(argv: string[]): SimulatorOptions & { help?: boolean 
     requestsPerMinute: number(v.rpm, '--rpm'),
     maxConcurrent: number(v['max-concurrent'], '--max-concurrent'),
     seed: v.seed,
+    preflightFaults: preflightFaults(v['fail-preflight']),
   };
 }
 

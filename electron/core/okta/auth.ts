@@ -21,6 +21,8 @@ export interface AuthProvider {
   recover(response: Response): boolean;
   /** Replaces any secret this provider holds with a placeholder. */
   redact(text: string): string;
+  /** OAuth only: the scopes the current access token was granted (a token is fetched when none is held). */
+  grantedScopes?(signal?: AbortSignal): Promise<readonly string[]>;
 }
 
 const REDACTED = '[redacted]';
@@ -81,6 +83,8 @@ export interface OAuthOptions {
 interface CachedToken {
   readonly value: string;
   readonly type: 'Bearer' | 'DPoP';
+  /** Granted scopes: the response's `scope`, or the requested ones when it has none (RFC 6749 §5.1). */
+  readonly scopes: readonly string[];
   /** When to fetch a new one: shortly before expiry (the margin, or half the lifetime for short tokens). */
   readonly refreshAt: number;
 }
@@ -167,6 +171,10 @@ export class OAuthClientCredentialsAuth implements AuthProvider {
     return redactAll(text, [...this.#keySecrets, ...(this.#token ? [this.#token.value] : [])]);
   }
 
+  async grantedScopes(signal?: AbortSignal): Promise<readonly string[]> {
+    return (await this.#currentToken(signal)).scopes;
+  }
+
   #currentToken(signal?: AbortSignal): Promise<CachedToken> {
     if (this.#token && this.#now() < this.#token.refreshAt) return Promise.resolve(this.#token);
     // Parallel keys share one token request.
@@ -199,7 +207,8 @@ export class OAuthClientCredentialsAuth implements AuthProvider {
         }
         const type = parsed.data.token_type.toLowerCase() === 'dpop' ? 'DPoP' : 'Bearer';
         const lifetimeMs = parsed.data.expires_in * 1000;
-        this.#token = { value: parsed.data.access_token, type, refreshAt: this.#now() + lifetimeMs - Math.min(this.#marginMs, lifetimeMs / 2) };
+        const scopes = (parsed.data.scope ?? this.#scopes).split(' ').filter((scope) => scope !== '');
+        this.#token = { value: parsed.data.access_token, type, scopes, refreshAt: this.#now() + lifetimeMs - Math.min(this.#marginMs, lifetimeMs / 2) };
         return this.#token;
       }
       const error = TokenErrorSchema.safeParse(json);
@@ -224,6 +233,7 @@ export class OAuthClientCredentialsAuth implements AuthProvider {
         summary: `Okta refused the access token request (${code ?? `HTTP ${response.status}`}${description})`,
         hint: tokenHint(code),
         retryable: response.status >= 500,
+        ...(code === undefined ? {} : { oauthError: code }),
       });
     }
     throw new OktaError({ code: 'auth', ...describe, summary: 'Okta kept asking for a new DPoP proof', hint: 'Check the service app\'s DPoP setting and the station clock.', retryable: true });

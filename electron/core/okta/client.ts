@@ -5,8 +5,8 @@
 import type { JWK } from 'jose';
 import { z } from 'zod';
 import { OAuthClientCredentialsAuth, SswsAuth, type AuthProvider, type DpopMode } from './auth.js';
-import { OktaError } from './errors.js';
-import { isLostAnswer, nextLink, oktaRequest, type FetchLike, type HttpContext, type OktaRequest, type OktaResponse, type WaitInfo } from './http.js';
+import { OktaError, type AuthKind } from './errors.js';
+import { fetchWithDeadline, isLostAnswer, nextLink, oktaRequest, type FetchLike, type HttpContext, type OktaRequest, type OktaResponse, type WaitInfo } from './http.js';
 import {
   ActivateResponseSchema,
   EcKeyJwkSchema,
@@ -121,7 +121,18 @@ export interface ListPendingOrdersOptions extends CallOptions {
   readonly maxPages?: number;
 }
 
+/** What an unauthenticated look at the org shows: that it answers, and its clock. */
+export interface OktaProbe {
+  /** Any HTTP status counts: the org answered. */
+  readonly status: number;
+  /** The response's `Date` header, when it has a valid one. */
+  readonly serverDate: Date | undefined;
+  readonly requestId: string | undefined;
+}
+
 export const PREREGISTER_EVENT = 'system.mfa.preregister.initiate';
+/** Public on every Okta org, so it needs no credential. */
+const PROBE_PATH = '/.well-known/openid-configuration';
 
 const BASE = '/webauthn-registration/api/v1';
 const ENROLL_PATH = `${BASE}/enroll`;
@@ -162,6 +173,34 @@ export class OktaClient {
       onWait: options.onWait,
       log: options.log,
     };
+  }
+
+  get authKind(): AuthKind {
+    return this.#http.auth.kind;
+  }
+
+  /**
+   * One unauthenticated GET with no retry: throws OktaError network / timeout / cancelled when the org
+   * does not answer at all.
+   */
+  async probe(options: CallOptions = {}): Promise<OktaProbe> {
+    const { response } = await fetchWithDeadline(
+      this.#http.fetch,
+      `${this.org.origin}${PROBE_PATH}`,
+      { method: 'GET', headers: { Accept: 'application/json' } },
+      { timeoutMs: this.#http.timeoutMs, signal: options.signal, method: 'GET', path: PROBE_PATH },
+    );
+    const date = Date.parse(response.headers.get('date') ?? '');
+    return {
+      status: response.status,
+      serverDate: Number.isNaN(date) ? undefined : new Date(date),
+      requestId: response.headers.get('x-okta-request-id') ?? undefined,
+    };
+  }
+
+  /** The scopes Okta granted the OAuth access token (fetching one if needed); undefined for an SSWS token, which has none. */
+  async grantedScopes(options: CallOptions = {}): Promise<readonly string[] | undefined> {
+    return this.#http.auth.grantedScopes?.(options.signal);
   }
 
   /**
@@ -226,13 +265,15 @@ export class OktaClient {
   }
 
   /** Has Okta e-mail the PIN of the enrollment to the user (again). */
-  async sendPin(input: SendPinInput): Promise<void> {
+  /** Has Okta email the PIN; the answer's request id is what the station journals for each send. */
+  async sendPin(input: SendPinInput): Promise<{ readonly requestId?: string }> {
     const body = {
       authenticatorEnrollmentId: requireText('authenticatorEnrollmentId', input.authenticatorEnrollmentId),
       fulfillmentProvider: FULFILLMENT_PROVIDER,
       userId: requireText('userId', input.userId),
     };
-    await this.#send({ method: 'POST', target: `${BASE}/send-pin`, body, retrySafe: true, signal: input.signal });
+    const response = await this.#send({ method: 'POST', target: `${BASE}/send-pin`, body, retrySafe: true, signal: input.signal });
+    return response.requestId === undefined ? {} : { requestId: response.requestId };
   }
 
   /** Emits the preregistration event that starts an order. Not repeated after a lost answer (it would order twice). */

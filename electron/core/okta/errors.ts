@@ -35,6 +35,8 @@ export interface OktaErrorInit {
   readonly method?: string;
   readonly path?: string;
   readonly orphanIds?: readonly string[];
+  /** The OAuth `error` of a refused token request (invalid_scope, invalid_client, …). */
+  readonly oauthError?: string;
 }
 
 export class OktaError extends Error {
@@ -57,6 +59,8 @@ export class OktaError extends Error {
   readonly path: string | undefined;
   /** enroll-ambiguous: factors Okta created for a call whose answer was lost; delete them before retrying. */
   readonly orphanIds: readonly string[];
+  /** The OAuth `error` of a refused token request (invalid_scope, invalid_client, …). */
+  readonly oauthError: string | undefined;
 
   constructor(init: OktaErrorInit) {
     super(composeMessage(init));
@@ -72,6 +76,7 @@ export class OktaError extends Error {
     this.method = init.method;
     this.path = init.path;
     this.orphanIds = init.orphanIds ?? [];
+    this.oauthError = init.oauthError;
   }
 }
 

@@ -70,11 +70,17 @@ export const OktaUserSchema = z.object({
   status: z.string().optional(),
   profile: z.object({
     login: z.string(),
-    email: z.string().optional(),
+    email: z.string().nullish(),
     secondEmail: z.string().nullish(),
     firstName: z.string().nullish(),
     lastName: z.string().nullish(),
     displayName: z.string().nullish(),
+    // Okta's base profile address, for the window of a printed PIN mailer.
+    streetAddress: z.string().nullish(),
+    city: z.string().nullish(),
+    state: z.string().nullish(),
+    zipCode: z.string().nullish(),
+    countryCode: z.string().nullish(),
   }),
 });
 export type OktaUser = z.infer<typeof OktaUserSchema>;

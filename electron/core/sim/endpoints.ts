@@ -14,6 +14,17 @@ export const ENDPOINTS = [
 ] as const;
 export type Endpoint = (typeof ENDPOINTS)[number];
 
+/** The seven WebAuthn Preregistration operations: what an org without the feature refuses. */
+export const PREREGISTRATION_ENDPOINTS: ReadonlySet<Endpoint> = new Set<Endpoint>([
+  'enroll',
+  'activate',
+  'send-pin',
+  'initiate-fulfillment-request',
+  'list-enrollments',
+  'delete-enrollment',
+  'mark-error',
+]);
+
 export const SCOPE_MANAGE_USERS = 'okta.users.manage';
 export const SCOPE_READ_USERS = 'okta.users.read';
 export const SCOPE_READ_LOGS = 'okta.logs.read';

@@ -2,14 +2,14 @@
 // response key pair and 32-byte challenge, plus one PIN request for the whole call — all sealed to the
 // provider's transport key as wire-profile.md describes.
 import { z } from 'zod';
-import { toPublicJwk } from '../wire/jwk.js';
+import { generateP384KeyPair, toPublicJwk } from '../wire/jwk.js';
 import { sealCredRequest, sealPinRequest } from '../wire/okta-side.js';
 import type { ExpectedEncryption } from '../wire/okta-side.js';
 import { WIRE_PROFILE_VERSION } from '../wire/payloads.js';
 import type { CredRequestPayload, PinRequestPayload } from '../wire/payloads.js';
 import { FULFILLMENT_PROVIDER, FulfillmentProviderSchema, parsePreregBody, parseProviderKey, requireUser } from './context.js';
 import type { SimContext } from './context.js';
-import { ENROLL_VALIDATION_SUMMARY, preregValidation } from './errors.js';
+import { ENROLL_VALIDATION_SUMMARY, OktaApiError, preregValidation } from './errors.js';
 import { LOWER_ALPHANUMERIC, randomId } from './random.js';
 import type { EnrollCall, Enrollment } from './state.js';
 import { displayName } from './users.js';
@@ -31,8 +31,9 @@ export interface EnrollResponse {
 export async function enroll(ctx: SimContext, body: unknown, encryption: ExpectedEncryption): Promise<EnrollResponse> {
   const req = parsePreregBody(EnrollBodySchema, body, ENROLL_VALIDATION_SUMMARY);
   const user = requireUser(ctx, req.userId);
-  if (user.status === 'SUSPENDED') {
-    throw preregValidation(ENROLL_VALIDATION_SUMMARY, `userId: user ${user.id} is SUSPENDED; unsuspend the user before enrolling a key.`);
+  if (user.status === 'SUSPENDED' || user.status === 'DEPROVISIONED') {
+    const fix = user.status === 'SUSPENDED' ? 'unsuspend' : 'reactivate';
+    throw preregValidation(ENROLL_VALIDATION_SUMMARY, `userId: user ${user.id} is ${user.status}; ${fix} the user before enrolling a key.`);
   }
   const transportKey = parseProviderKey(req.yubicoTransportKeyJWK, 'enc', 'yubicoTransportKeyJWK', ENROLL_VALIDATION_SUMMARY);
   const rpIds = [...new Set(req.enrollmentRpIds ?? [ctx.org.orgDomain])];
@@ -102,6 +103,20 @@ export async function enroll(ctx: SimContext, body: unknown, encryption: Expecte
   // Factors exist only once every request is sealed, so a failed enroll leaves nothing behind.
   for (const e of enrollments) ctx.state.addEnrollment(e);
   return { credRequests, fulfillmentProvider: FULFILLMENT_PROVIDER, pinRequestJwe, userId: user.id };
+}
+
+/**
+ * A seed user's PENDING_ACTIVATION factor, made by a real enroll sealed to a throwaway transport key: the
+ * trace of a station that enrolled the user and never came back.
+ */
+export async function seedPendingEnrollment(ctx: SimContext, userId: string, encryption: ExpectedEncryption): Promise<void> {
+  const lostStation = await generateP384KeyPair('enc', 'lost-station-transport');
+  try {
+    await enroll(ctx, { fulfillmentProvider: FULFILLMENT_PROVIDER, userId, yubicoTransportKeyJWK: lostStation.publicJwk }, encryption);
+  } catch (error) {
+    if (!(error instanceof OktaApiError)) throw error;
+    throw new Error(`Cannot seed a pending enrollment for user ${userId} (${error.causes.join('; ') || error.message}); drop pendingEnrollment from that user.`);
+  }
 }
 
 /** Okta key ids look like `h2r91gconqiai1vs0psg`: 20 lowercase letters and digits. */

@@ -51,6 +51,10 @@ export const invalidToken = (): OktaApiError => new OktaApiError(401, 'E0000011'
 export const forbidden = (): OktaApiError =>
   new OktaApiError(403, 'E0000006', 'You do not have permission to perform the requested action');
 
+/** Okta's answer on an org where the feature behind the endpoint is not enabled. */
+export const featureNotEnabled = (): OktaApiError =>
+  new OktaApiError(401, 'E0000015', 'You do not have permission to access the feature you are requesting');
+
 export const notFound = (id: string, type: string): OktaApiError =>
   new OktaApiError(404, 'E0000007', `Not found: Resource not found: ${id} (${type})`);
 

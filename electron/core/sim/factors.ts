@@ -69,8 +69,12 @@ export async function sendPin(ctx: SimContext, body: unknown): Promise<void> {
   if (e.pin === undefined || e.status !== 'ACTIVE') {
     throw preregValidation(SEND_PIN_VALIDATION_SUMMARY, `No preset PIN is available for enrollment ${e.id}: activate it first.`);
   }
+  const to = pinRecipient(user);
+  if (to === undefined) {
+    throw preregValidation(SEND_PIN_VALIDATION_SUMMARY, `User ${user.id} has no email address to send the PIN to: set a primary or secondary email.`);
+  }
   await ctx.outbox.sendPin({
-    to: pinRecipient(user),
+    to,
     recipientName: displayName(user),
     userId: user.id,
     authenticatorEnrollmentId: e.id,

@@ -18,6 +18,16 @@ export interface FaultOptions {
   readonly dropNext?: readonly { endpoint: Endpoint; count: number; phase?: DropPhase }[];
 }
 
+/** Tenant misconfigurations for the preflight (`keybench doctor`) to detect; each one fails a check. */
+export interface PreflightFaults {
+  /** Every preregistration endpoint answers as on an org without the feature: 401 E0000015. */
+  readonly preregistrationDisabled?: boolean;
+  /** The token endpoint grants only these of the requested scopes and lists just them in `scope`. */
+  readonly grantedScopes?: readonly string[];
+  /** Shifts the `Date` header of every answer; positive means Okta's clock is ahead of the station's. */
+  readonly clockSkewMs?: number;
+}
+
 export type FaultDecision =
   | { readonly kind: 'none' }
   | { readonly kind: 'error'; readonly status: number }

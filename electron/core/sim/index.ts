@@ -8,6 +8,9 @@
 //   one cause object saying to activate first.
 // - A factor still PENDING_ACTIVATION after its expiry is listed as EXPIRED and cannot be activated.
 // - The system log event carries `debugContext.debugData.fulfillmentData` as the JSON array that was posted.
+// - With `preflightFaults.preregistrationDisabled`, preregistration calls answer 401 E0000015 ("You do not
+//   have permission to access the feature you are requesting"), Okta's answer for a feature not enabled.
+// - send-pin for a user with neither email nor secondEmail → 400 E0000001 with a cause naming the user.
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,8 +20,9 @@ import { PinPolicySchema } from '../wire/payloads.js';
 import type { PinPolicy } from '../wire/payloads.js';
 import { Authorizer } from './auth.js';
 import type { Attestation, OrgSettings, SimContext, UserVerification } from './context.js';
+import { seedPendingEnrollment } from './enroll.js';
 import { FaultInjector } from './faults.js';
-import type { FaultOptions } from './faults.js';
+import type { FaultOptions, PreflightFaults } from './faults.js';
 import { freshKeys, loadKeyFile } from './keys.js';
 import { ConcurrencyGate, RequestBudget } from './limits.js';
 import { OAuthServer, TOKEN_PATH } from './oauth.js';
@@ -34,7 +38,7 @@ import type { SeedUser } from './users.js';
 
 export type { Endpoint } from './endpoints.js';
 export { ENDPOINTS } from './endpoints.js';
-export type { FaultOptions, DropPhase } from './faults.js';
+export type { FaultOptions, DropPhase, PreflightFaults } from './faults.js';
 export type { OAuthClientOptions } from './oauth.js';
 export type { SimState, EnrollmentView, FactorStatus } from './state.js';
 export type { OutboxMail } from './outbox.js';
@@ -76,6 +80,8 @@ export interface SimulatorOptions {
   /** Concurrent API calls allowed; beyond it 429 with Limit and Remaining 0 (default 75). */
   readonly maxConcurrent?: number;
   readonly faults?: FaultOptions;
+  /** Tenant misconfigurations for `keybench doctor` to find: preregistration disabled, scopes withheld, clock skew. */
+  readonly preflightFaults?: PreflightFaults;
   /** Makes ids, challenges, tokens and fault draws repeat run after run. */
   readonly seed?: string;
   readonly oauthClients?: readonly OAuthClientOptions[];
@@ -121,10 +127,15 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const log = new SystemLog();
   const state = new SimState(rng, now, log, outbox);
   const seeds = options.users ?? (options.usersFile !== undefined ? await loadUsersFile(options.usersFile) : DEMO_USERS);
-  for (const seed of seeds) state.addUser(seed);
+  const pendingUserIds = seeds.flatMap((seed) => {
+    const user = state.addUser(seed);
+    return seed.pendingEnrollment === true ? [user.id] : [];
+  });
+  const requestEncryption = options.requestEncryption ?? DEFAULT_REQUEST_ENCRYPTION;
+  const preflight = options.preflightFaults ?? {};
 
   const apiToken = options.apiToken ?? randomId(random('api-token'), '00', 42);
-  const oauth = new OAuthServer(options.oauthClients ?? [], random('oauth'), now);
+  const oauth = new OAuthServer(options.oauthClients ?? [], random('oauth'), now, preflight.grantedScopes);
   const recorder = options.record === undefined
     ? undefined
     : new Recorder(options.record, () => [apiToken, ...oauth.tokenValues(), ...state.pins()]);
@@ -138,11 +149,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     now,
     baseUrl: '',
   };
+  for (const userId of pendingUserIds) await seedPendingEnrollment(ctx, userId, requestEncryption);
   const faults = new FaultInjector(options.faults ?? {}, random('faults'));
   const server = createSimServer({
     ctx,
     settings: {
-      requestEncryption: options.requestEncryption ?? DEFAULT_REQUEST_ENCRYPTION,
+      requestEncryption,
       trustedRoots: options.trustedAttestationRoots,
     },
     authorizer: new Authorizer(apiToken, oauth),
@@ -150,6 +162,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     budget: new RequestBudget(options.requestsPerMinute ?? 600, now),
     gate: new ConcurrencyGate(options.maxConcurrent ?? 75),
     faults,
+    preflight,
     latencyMs: options.latencyMs ?? 0,
     recorder,
     onError: options.onError ?? ((error) => process.stderr.write(`keybench simulator: unexpected error: ${error instanceof Error ? error.message : String(error)}\n`)),

@@ -64,6 +64,8 @@ export class OAuthServer {
     clients: readonly OAuthClientOptions[],
     private readonly rng: RandomSource,
     private readonly now: () => number,
+    /** Preflight fault: only these of the requested scopes are granted. */
+    private readonly grantOnly?: readonly string[],
   ) {
     for (const client of clients) this.clients.set(client.clientId, client);
     this.dpopNonce = Buffer.from(rng.bytes(24)).toString('base64url');
@@ -105,6 +107,10 @@ export class OAuthServer {
     if (refused.length > 0) {
       throw new OAuthError(400, 'invalid_scope', `The following scopes are not granted to this app: ${refused.join(' ')}. Grant them on the app's Okta API Scopes tab.`);
     }
+    const granted = this.grantOnly === undefined ? scopes : scopes.filter((s) => this.grantOnly?.includes(s));
+    if (granted.length === 0) {
+      throw new OAuthError(400, 'invalid_scope', `None of the requested scopes can be granted: ${scopes.join(' ')}.`);
+    }
     let jkt: string | undefined;
     if (client.requireDpop === true) {
       if (dpopHeader === undefined) throw new OAuthError(400, 'invalid_dpop_proof', 'The DPoP proof JWT header is missing.');
@@ -121,7 +127,7 @@ export class OAuthServer {
     this.tokens.set(value, {
       value,
       clientId: client.clientId,
-      scopes: new Set(scopes),
+      scopes: new Set(granted),
       expiresAt: this.now() + TOKEN_LIFETIME_SECONDS * 1000,
       jkt,
     });
@@ -129,7 +135,7 @@ export class OAuthServer {
       token_type: jkt === undefined ? 'Bearer' : 'DPoP',
       expires_in: TOKEN_LIFETIME_SECONDS,
       access_token: value,
-      scope: scopes.join(' '),
+      scope: granted.join(' '),
     }, { 'Cache-Control': 'no-store', Pragma: 'no-cache' });
   }
 

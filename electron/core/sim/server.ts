@@ -5,10 +5,10 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Authorizer } from './auth.js';
 import type { CallInfo, SimContext } from './context.js';
-import { REQUIRED_SCOPE } from './endpoints.js';
+import { PREREGISTRATION_ENDPOINTS, REQUIRED_SCOPE } from './endpoints.js';
 import type { Endpoint } from './endpoints.js';
-import { OktaApiError, internalError, malformedBody, methodNotAllowed, notFound, rateLimited } from './errors.js';
-import type { FaultInjector } from './faults.js';
+import { OktaApiError, featureNotEnabled, internalError, malformedBody, methodNotAllowed, notFound, rateLimited } from './errors.js';
+import type { FaultInjector, PreflightFaults } from './faults.js';
 import type { ConcurrencyGate, RateWindow, RequestBudget } from './limits.js';
 import { TOKEN_PATH } from './oauth.js';
 import type { OAuthServer } from './oauth.js';
@@ -29,6 +29,7 @@ export interface ServerParts {
   readonly budget: RequestBudget;
   readonly gate: ConcurrencyGate;
   readonly faults: FaultInjector;
+  readonly preflight: PreflightFaults;
   readonly latencyMs: number;
   readonly recorder: Recorder | undefined;
   readonly onError: (error: unknown) => void;
@@ -66,7 +67,9 @@ async function handle(parts: ServerParts, req: IncomingMessage, res: ServerRespo
     }
     reply = errorReply(parts, error);
   }
-  const headers = { ...reply.headers, ...oktaHeaders(requestId, window ?? parts.budget.current()) };
+  const skew = parts.preflight.clockSkewMs;
+  const date: Record<string, string> = skew === undefined ? {} : { Date: new Date(ctx.now() + skew).toUTCString() };
+  const headers = { ...reply.headers, ...oktaHeaders(requestId, window ?? parts.budget.current()), ...date };
   res.writeHead(reply.status, { ...headers, 'Content-Length': String(Buffer.byteLength(reply.body)) });
   res.end(reply.body);
   record(parts, { requestId, method, url, req, requestBody, started, status: reply.status, headers, body: reply.body, fault });
@@ -125,6 +128,7 @@ async function dispatch(parts: ServerParts, req: IncomingMessage, method: string
         method,
         url: `http://${req.headers.host ?? new URL(ctx.baseUrl).host}${url.pathname}`,
       }, REQUIRED_SCOPE[route.endpoint]);
+      if (parts.preflight.preregistrationDisabled === true && PREREGISTRATION_ENDPOINTS.has(route.endpoint)) throw featureNotEnabled();
       const call: CallInfo = {
         requestId,
         userAgent: header(req, 'user-agent') ?? '',

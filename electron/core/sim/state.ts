@@ -85,7 +85,7 @@ export class SimState {
     const user: SimUser = {
       id: parsed.id ?? randomId(this.rng, '00u'),
       login: parsed.login,
-      email: parsed.email ?? parsed.login,
+      email: parsed.email === null ? undefined : parsed.email ?? parsed.login,
       secondEmail: parsed.secondEmail,
       firstName: parsed.firstName,
       lastName: parsed.lastName,
@@ -106,7 +106,7 @@ export class SimState {
     const byId = this.usersById.get(idOrLogin);
     if (byId !== undefined) return byId;
     const wanted = idOrLogin.toLowerCase();
-    return this.users().find((u) => u.login.toLowerCase() === wanted) ?? this.users().find((u) => u.email.toLowerCase() === wanted);
+    return this.users().find((u) => u.login.toLowerCase() === wanted) ?? this.users().find((u) => u.email?.toLowerCase() === wanted);
   }
 
   /** A stable random WebAuthn user handle (32 bytes, base64url) per user, made on first use. */

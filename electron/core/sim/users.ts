@@ -2,7 +2,8 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 
-export const UserStatusSchema = z.enum(['ACTIVE', 'STAGED', 'SUSPENDED']);
+/** Okta's user statuses; only ACTIVE and STAGED users can be given a preregistered key. */
+export const UserStatusSchema = z.enum(['ACTIVE', 'STAGED', 'PROVISIONED', 'RECOVERY', 'LOCKED_OUT', 'PASSWORD_EXPIRED', 'SUSPENDED', 'DEPROVISIONED']);
 export type UserStatus = z.infer<typeof UserStatusSchema>;
 
 export const OKTA_USER_ID = /^00u[0-9A-Za-z]{17}$/;
@@ -10,18 +11,21 @@ export const OKTA_USER_ID = /^00u[0-9A-Za-z]{17}$/;
 export const SeedUserSchema = z.object({
   id: z.string().regex(OKTA_USER_ID, 'an Okta user id is "00u" followed by 17 letters or digits').optional(),
   login: z.string().min(1),
-  email: z.email().optional(),
+  /** Defaults to the login; null leaves the user without a primary email. */
+  email: z.email().nullable().optional(),
   secondEmail: z.email().optional(),
   firstName: z.string().default(''),
   lastName: z.string().default(''),
   status: UserStatusSchema.default('ACTIVE'),
+  /** Start with one PENDING_ACTIVATION factor, as an enroll whose station never came back leaves behind. */
+  pendingEnrollment: z.boolean().default(false),
 });
 export type SeedUser = z.input<typeof SeedUserSchema>;
 
 export interface SimUser {
   readonly id: string;
   readonly login: string;
-  readonly email: string;
+  readonly email: string | undefined;
   readonly secondEmail: string | undefined;
   readonly firstName: string;
   readonly lastName: string;
@@ -68,8 +72,8 @@ export function displayName(user: SimUser): string {
 }
 
 /** Where Okta mails the PIN: staged users have not activated their primary email yet. */
-export function pinRecipient(user: SimUser): string {
-  return user.status === 'STAGED' && user.secondEmail !== undefined ? user.secondEmail : user.email;
+export function pinRecipient(user: SimUser): string | undefined {
+  return user.status === 'STAGED' && user.secondEmail !== undefined ? user.secondEmail : user.email ?? user.secondEmail;
 }
 
 /** The Okta User model (GET /api/v1/users/{id}), limited to what a provisioning client reads. */
@@ -90,7 +94,7 @@ export function toOktaUser(user: SimUser, baseUrl: string): Record<string, unkno
       mobilePhone: null,
       secondEmail: user.secondEmail ?? null,
       login: user.login,
-      email: user.email,
+      email: user.email ?? null,
     },
     credentials: { provider: { type: 'OKTA', name: 'OKTA' } },
     _links: { self: { href: `${baseUrl}/api/v1/users/${user.id}` } },

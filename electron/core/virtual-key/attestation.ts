@@ -112,6 +112,15 @@ export function attestationFor(aaguid: Uint8Array): Promise<AttestationMaterial>
   return material;
 }
 
+/**
+ * DER of this process's virtual-key root CA, which every generated batch certificate chains to (material
+ * loaded with useAttestation carries its own root in `rootCertificate`).
+ */
+export async function virtualRootCertificate(): Promise<Uint8Array> {
+  rootCa ??= createRootCa();
+  return new Uint8Array((await rootCa).certificate.rawData);
+}
+
 /** Makes every virtual key with this material's AAGUID attest with it (reproducible fixtures). */
 export function useAttestation(material: AttestationMaterial): void {
   batches.set(hex(material.aaguid), Promise.resolve(material));
