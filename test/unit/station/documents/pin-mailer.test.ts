@@ -1,0 +1,217 @@
+import { describe, expect, it } from 'vitest';
+import { PdfRenderError, wipePdfBytes } from '../../../../electron/core/station/documents/pdf-bytes.js';
+import { pinMailerLayout, renderPinMailer } from '../../../../electron/core/station/documents/pin-mailer.js';
+import type { PinMailerInput } from '../../../../electron/core/station/documents/pin-mailer.js';
+import { inkCoverage, meanGrey, pdfInfo, pdfText, pdfWords, rasterise, wordsInside, wordsOutside } from '../../helpers/pdf-peer.js';
+import type { PeerPage, PointRect } from '../../helpers/pdf-peer.js';
+
+const MM = 72 / 25.4;
+const IN = 72;
+
+// The envelope windows, written out from the standards rather than taken from the code under test.
+const DIN_5008_B_WINDOW: PointRect = { x: 20 * MM, y: 45 * MM, width: 85 * MM, height: 45 * MM };
+// US #10: window 4½ × 1⅛ in, ⅞ in from the left, ½ in from the bottom of a 4⅛ in envelope; a sheet folded at 3⅔ in
+// can slide 0.46 in, so the window shows 2.04–3.625 in of the sheet at the extremes and 2.5–3.17 in always.
+const US_10_WINDOW_ALWAYS: PointRect = { x: 0.875 * IN, y: 2.5 * IN, width: 4.5 * IN, height: (2 / 3) * IN };
+const US_10_WINDOW_EVER: PointRect = { x: 0.875 * IN, y: 2.04 * IN, width: 4.5 * IN, height: 1.585 * IN };
+
+const PIN = '739104';
+
+function mailer(overrides: Partial<PinMailerInput> = {}): PinMailerInput {
+  return {
+    pin: PIN,
+    paper: 'a4',
+    recipient: {
+      name: 'Ada Lovelace',
+      email: 'ada@example.com',
+      address: { street: '12 Analytical Way', city: 'London', postalCode: 'N1 9GU', country: 'United Kingdom' },
+    },
+    org: { name: 'Example Corp', signInUrl: 'https://example.okta.com' },
+    key: { model: 'YubiKey 5 NFC', serial: '23456789' },
+    orderId: 'ORD-2025-0042',
+    minPinLength: 8,
+    forceChangePin: true,
+    issuedAt: new Date('2025-03-14T09:30:00Z'),
+    station: 'bench-1',
+    ...overrides,
+  };
+}
+
+interface Rendered {
+  bytes: Uint8Array;
+  text: string;
+  page: PeerPage;
+}
+
+async function render(input: PinMailerInput): Promise<Rendered> {
+  const bytes = await renderPinMailer(input);
+  const [text, pages] = await Promise.all([pdfText(bytes), pdfWords(bytes)]);
+  return { bytes, text, page: onlyPage(pages) };
+}
+
+// Most tests read the same A4 letter; render and extract it once to keep the file fast.
+let defaultA4: Promise<Rendered> | undefined;
+function renderedA4(): Promise<Rendered> {
+  defaultA4 ??= render(mailer());
+  return defaultA4;
+}
+
+function occurrences(haystack: string, needle: string): number {
+  return haystack.split(needle).length - 1;
+}
+
+function onlyPage(pages: PeerPage[]): PeerPage {
+  expect(pages).toHaveLength(1);
+  const [page] = pages;
+  if (!page) throw new Error('no page');
+  return page;
+}
+
+function wordText(page: PeerPage, rect: PointRect): string {
+  return wordsInside(page, rect)
+    .map((word) => word.text)
+    .join(' ');
+}
+
+describe('PIN mailer', () => {
+  it('prints one A4 page with the PIN, the recipient and the postal address', async () => {
+    const { page, text } = await renderedA4();
+    expect(page.width).toBeCloseTo(595.28, 0);
+    expect(page.height).toBeCloseTo(841.89, 0);
+    for (const line of [PIN, 'Ada Lovelace', '12 Analytical Way', 'N1 9GU London', 'UNITED KINGDOM', 'ORD-2025-0042', '23456789', 'tear here']) {
+      expect(text).toContain(line);
+    }
+  });
+
+  it('prints the PIN exactly once, on the slip below the tear line, inside the PIN box', async () => {
+    const { page, text } = await renderedA4();
+    // Whitespace removed too, so a PIN split by character spacing would still be counted.
+    expect(occurrences(text.replace(/\s+/g, ''), PIN)).toBe(1);
+    const layout = pinMailerLayout('a4');
+    const pinWords = page.words.filter((word) => word.text === PIN);
+    expect(pinWords).toHaveLength(1);
+    expect(wordsOutside(pinWords, layout.pinBox)).toEqual([]);
+    expect(pinWords[0]?.yMin).toBeGreaterThan(layout.perforationY);
+  });
+
+  it('puts the order id and key serial on the tear-off slip so it can be matched to the key', async () => {
+    const { page } = await renderedA4();
+    const layout = pinMailerLayout('a4');
+    const slip = { x: 0, y: layout.perforationY, width: page.width, height: page.height - layout.perforationY };
+    const slipText = wordText(page, slip);
+    expect(slipText).toContain('ORD-2025-0042');
+    expect(slipText).toContain('23456789');
+    expect(slipText).toContain(PIN);
+  });
+
+  it('places the A4 address inside the DIN 5008 form B window and nothing else there', async () => {
+    const { page } = await renderedA4();
+    expect(wordText(page, DIN_5008_B_WINDOW)).toBe('Example Corp Ada Lovelace 12 Analytical Way N1 9GU London UNITED KINGDOM');
+    expect(wordsOutside(wordsInside(page, DIN_5008_B_WINDOW), DIN_5008_B_WINDOW)).toEqual([]);
+  });
+
+  it('prints US Letter with the address where a #10 window shows it, and nothing else visible when the sheet slides', async () => {
+    const input = mailer({
+      paper: 'letter',
+      recipient: { name: 'Grace Hopper', address: { street: '1 Navy Yard Rd', city: 'Arlington', state: 'VA', postalCode: '22202', country: 'USA' } },
+    });
+    const { page } = await render(input);
+    expect(page.width).toBeCloseTo(612, 0);
+    expect(page.height).toBeCloseTo(792, 0);
+    const address = 'Grace Hopper 1 Navy Yard Rd Arlington, VA 22202 USA';
+    expect(wordText(page, US_10_WINDOW_ALWAYS)).toBe(address);
+    expect(wordsOutside(wordsInside(page, US_10_WINDOW_ALWAYS), US_10_WINDOW_ALWAYS)).toEqual([]);
+    expect(wordText(page, US_10_WINDOW_EVER)).toBe(address);
+  });
+
+  it('tells the user how long the PIN must be and whether the key will force a change', async () => {
+    const forced = (await renderedA4()).text.replace(/\s+/g, ' ');
+    expect(forced).toContain('asks you to choose a new PIN');
+    expect(forced).toContain('at least 8 characters');
+    expect(forced).toContain('sign in as ada@example.com');
+    expect(forced).toContain('https://example.okta.com');
+    expect(forced).toMatch(/envelope arrived opened/);
+    const optional = (await pdfText(await renderPinMailer(mailer({ forceChangePin: false, minPinLength: 6 })))).replace(/\s+/g, ' ');
+    expect(optional).not.toContain('asks you to choose a new PIN');
+    expect(optional).toContain('You may keep this PIN');
+    expect(optional).toContain('at least 6 characters');
+  });
+
+  it('keeps the PIN out of the metadata and out of every uncompressed byte', async () => {
+    const { bytes } = await renderedA4();
+    const info = await pdfInfo(bytes);
+    expect(info.Title).toBe('Security key PIN letter');
+    expect(info.Producer).toBe('keybench');
+    for (const value of Object.values(info)) expect(value).not.toContain(PIN);
+    expect(Buffer.from(bytes).toString('latin1')).not.toContain(PIN);
+  });
+
+  it('renders byte-identical PDFs for the same input, dated by issuedAt', async () => {
+    const first = (await renderedA4()).bytes;
+    const second = await renderPinMailer(mailer());
+    expect(Buffer.from(first).equals(Buffer.from(second))).toBe(true);
+    const later = await renderPinMailer(mailer({ issuedAt: new Date('2025-03-15T09:30:00Z') }));
+    expect(Buffer.from(first).equals(Buffer.from(later))).toBe(false);
+    expect((await pdfInfo(first)).CreationDate).toMatch(/Mar 14 09:30:00 2025/);
+  });
+
+  it('rasterises to a letter with ink in a normal range, a dense security pattern and a clear PIN box', async () => {
+    const [image] = await rasterise((await renderedA4()).bytes, 72);
+    if (!image) throw new Error('no page rendered');
+    const coverage = inkCoverage(image);
+    expect(coverage).toBeGreaterThan(0.04);
+    expect(coverage).toBeLessThan(0.25);
+    const layout = pinMailerLayout('a4');
+    const patternLeftOfBox = { ...layout.securityPattern, width: layout.pinBox.x - layout.securityPattern.x };
+    const body = meanGrey(image, layout.body);
+    expect(body).toBeGreaterThan(200);
+    // Well over half ink: hairlines (which a printer might drop) would leave it far lighter.
+    expect(meanGrey(image, patternLeftOfBox)).toBeLessThan(110);
+    expect(meanGrey(image, layout.pinBox)).toBeGreaterThan(200);
+  });
+
+  it('shrinks long names, addresses and URLs to stay inside the window and the page', async () => {
+    const input = mailer({
+      recipient: {
+        name: 'Maximiliane Alexandra Theodora von Hohenzollern-Sigmaringen-Württemberg',
+        email: 'maximiliane.alexandra.theodora.von.hohenzollern@subsidiary.example-enterprise.co.uk',
+        address: { street: 'Großherzogin-Luise-Straße 1234, Hinterhaus, 3. Obergeschoss links', city: 'Villingen-Schwenningen im Schwarzwald', postalCode: '78048', country: 'Deutschland' },
+      },
+      org: { name: 'Example Enterprise Holdings International Group of Companies GmbH & Co. KG', signInUrl: 'https://example-enterprise-holdings-international.okta-emea.com/app/sign-in?from=key-letter' },
+      key: { model: 'Feitian BioPass FIDO2 Pro K45 with fingerprint reader', serial: 'FT-0123456789ABCDEF0123456789' },
+      orderId: 'ORD-2025-000000000000000000000000000000000042',
+      pin: 'Kp7wQ3zR9mXt4vB2nH6jY8cD5fG',
+    });
+    const { page, text } = await render(input);
+    expect(wordsOutside(page.words, { x: 0, y: 0, width: page.width, height: page.height })).toEqual([]);
+    expect(wordsOutside(wordsInside(page, DIN_5008_B_WINDOW), DIN_5008_B_WINDOW)).toEqual([]);
+    const windowText = wordText(page, DIN_5008_B_WINDOW);
+    expect(windowText).toContain('Hohenzollern-Sigmaringen-Württemberg');
+    expect(windowText).toContain('78048 Villingen-Schwenningen im Schwarzwald');
+    expect(occurrences(text.replace(/\s+/g, ''), input.pin)).toBe(1);
+    const layout = pinMailerLayout('a4');
+    const bodyWords = page.words.filter((word) => word.yMin >= layout.body.y && word.yMax <= layout.perforationY);
+    expect(wordsOutside(bodyWords, layout.body)).toEqual([]);
+  });
+
+  it('prints accented names in the standard fonts and shows other scripts as ? rather than wrong letters', async () => {
+    const input = mailer({ recipient: { name: 'Zoë Łukasiewicz 李', address: { city: 'Kraków' } } });
+    const text = await pdfText(await renderPinMailer(input));
+    expect(text).toContain('Zoë Lukasiewicz ?');
+    expect(text).toContain('Kraków');
+  });
+
+  it('refuses a PIN it cannot print exactly, without echoing the PIN', async () => {
+    for (const pin of ['pässwört', '1234 5678', '123']) {
+      const failure = renderPinMailer(mailer({ pin }));
+      await expect(failure).rejects.toBeInstanceOf(PdfRenderError);
+      await failure.catch((error: unknown) => expect(String(error)).not.toContain(pin));
+    }
+  });
+
+  it('lets the caller wipe the rendered bytes', async () => {
+    const bytes = await renderPinMailer(mailer());
+    wipePdfBytes(bytes);
+    expect(bytes.every((byte) => byte === 0)).toBe(true);
+  });
+});
