@@ -4,6 +4,10 @@
 // "Journal"). Step data holds encrypted payloads and public facts only; secrets never reach this file.
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
+import type { AuditType } from './audit/audit-entry.js';
+import { AuditLog } from './audit/audit-log.js';
+import { DeliveryLog } from './delivery-log.js';
+import { auditForStep } from './audit/step-audit.js';
 import { STEP_SCHEMAS, isStepName, type JournalStep, type StepData, type StepName } from './job-steps.js';
 import { MIGRATIONS, SCHEMA_VERSION } from './journal-schema.js';
 import type { SerialSource } from './key-identity.js';
@@ -192,10 +196,16 @@ function toJob(row: JobDbRow): JobRow {
 export class Journal {
   readonly #db: Database.Database;
   readonly #now: () => Date;
+  /** The hash-chained audit trail; the journal appends to it in the same transaction as each event. */
+  readonly audit: AuditLog;
+  /** PIN sends after a job's first delivery (confirmed holds, resends). */
+  readonly deliveries: DeliveryLog;
 
   private constructor(db: Database.Database, now: () => Date) {
     this.#db = db;
     this.#now = now;
+    this.audit = new AuditLog(db, { now });
+    this.deliveries = new DeliveryLog(db, now);
   }
 
   /** Opens (creating when absent) the journal at `path` and brings its schema up to date. */
@@ -259,6 +269,7 @@ export class Journal {
         }
         seq += 1;
         insert.run({ id, seq, user, source: order.source ?? 'manual', delivery, label: order.label ?? null, note: order.note ?? null, batchId: order.batchId ?? null, at });
+        this.audit.append({ type: 'order-taken', orderId: id, batchId: order.batchId, data: { user, source: order.source ?? 'manual', delivery } });
         added.push(this.order(id)!);
       }
       return { added, duplicates };
@@ -290,7 +301,10 @@ export class Journal {
     if (!MANUAL_MOVES[order.state].includes(to)) {
       throw new JournalError(`Order ${id} is ${order.state}; it cannot be moved to ${to}.`);
     }
-    this.#db.prepare('UPDATE orders SET state = ?, updated_at = ? WHERE id = ?').run(to, this.stamp(), id);
+    this.#db.transaction(() => {
+      this.#db.prepare('UPDATE orders SET state = ?, updated_at = ? WHERE id = ?').run(to, this.stamp(), id);
+      this.audit.append({ type: to === 'cancelled' ? 'order-cancelled' : 'order-requeued', orderId: id, batchId: order.batchId, data: { from: order.state } });
+    })();
     return this.order(id)!;
   }
 
@@ -329,6 +343,7 @@ export class Journal {
         )
         .run(id, order.id, input.keyPath, input.batchId ?? order.batchId ?? null, input.operator ?? null, at, ahead ? 1 : 0);
       this.insertStep(id, 'order-assigned', { orderId: order.id, user: order.user }, at);
+      this.auditStep(id, auditForStep('order-assigned', { orderId: order.id, user: order.user }));
       return this.job(id)!;
     });
     return run();
@@ -359,8 +374,16 @@ export class Journal {
         this.#db.prepare('UPDATE jobs SET user_id = ? WHERE id = ?').run(STEP_SCHEMAS['enroll-started'].parse(parsed).userId, jobId);
       }
       this.insertStep(jobId, name, parsed, at);
+      // `data` passed the schema above; the summary copies named fields only.
+      this.auditStep(jobId, auditForStep(name, data));
     });
     run();
+  }
+
+  private auditStep(jobId: string, summary: { type: AuditType; data: Record<string, unknown> } | undefined): void {
+    if (!summary) return;
+    const job = this.job(jobId)!;
+    this.audit.append({ ...summary, jobId, orderId: job.orderId, batchId: job.batchId, actor: job.operator });
   }
 
   private insertStep(jobId: string, name: StepName, data: unknown, at: string): void {
@@ -430,14 +453,20 @@ export class Journal {
     if ((job.serialSource === 'usb' || job.serialSource === 'vendor') && job.serial !== value) {
       throw new JournalError(`This key reports serial ${job.serial} itself; the scanned ${value} belongs to another key.`);
     }
-    this.#db.prepare("UPDATE jobs SET serial = ?, serial_source = 'scan' WHERE id = ?").run(value, jobId);
+    this.#db.transaction(() => {
+      this.#db.prepare("UPDATE jobs SET serial = ?, serial_source = 'scan' WHERE id = ?").run(value, jobId);
+      this.auditStep(jobId, { type: 'serial-scanned', data: { serial: value, ...(job.serial === undefined ? {} : { replaced: job.serial }) } });
+    })();
     return this.job(jobId)!;
   }
 
   recordAttempt(jobId: string, step: string, error: ProvisioningErrorView): void {
-    this.#db
-      .prepare('INSERT INTO attempts (job_id, step, code, cause, ctap_status, okta_request_id, retryable, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(jobId, step, error.code, error.message, error.ctapStatus ?? null, error.oktaRequestId ?? null, error.retryable ? 1 : 0, this.stamp());
+    this.#db.transaction(() => {
+      this.#db
+        .prepare('INSERT INTO attempts (job_id, step, code, cause, ctap_status, okta_request_id, retryable, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(jobId, step, error.code, error.message, error.ctapStatus ?? null, error.oktaRequestId ?? null, error.retryable ? 1 : 0, this.stamp());
+      this.auditStep(jobId, { type: 'error-recorded', data: { step, code: error.code, cause: error.message, ctapStatus: error.ctapStatus, oktaRequestId: error.oktaRequestId, retryable: error.retryable } });
+    })();
   }
 
   attempts(jobId: string): AttemptRow[] {
@@ -473,6 +502,7 @@ export class Journal {
         .run(outcome, failure?.code ?? null, failure?.message ?? null, at, jobId);
       if (failure) this.recordAttempt(jobId, job.state, failure);
       this.#db.prepare('UPDATE orders SET state = ?, updated_at = ? WHERE id = ?').run(orderState, at, job.orderId);
+      this.auditStep(jobId, { type: outcome === 'done' ? 'job-done' : outcome === 'failed' ? 'job-failed' : 'job-cancelled', data: { orderState, code: failure?.code, cause: failure?.message } });
       return this.job(jobId)!;
     });
     return run();
