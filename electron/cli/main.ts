@@ -1,4 +1,5 @@
 // The `keybench` command line: dispatches to one file per command.
+import { auditCommand } from './commands/audit.js';
 import { batchCommand } from './commands/batch.js';
 import { benchCommand } from './commands/bench.js';
 import { doctorCommand } from './commands/doctor.js';
@@ -22,6 +23,7 @@ Commands:
   provision     provision one key for one user                   (keybench provision --help)
   batch         import, enroll ahead, run (online or offline), sync, status   (keybench batch --help)
   report        the journal's jobs as CSV or JSON                 (keybench report --help)
+  audit         verify or export the tamper-evident audit trail  (keybench audit --help)
   doctor        check the Okta tenant and the orders' users      (keybench doctor --help)
   bench         measure throughput, CPU and memory               (keybench bench --help)
   trust         import FIDO metadata for the attestation check   (keybench trust --help)
@@ -38,6 +40,7 @@ const COMMANDS: Record<string, (argv: string[], io: Output) => Promise<number>> 
   provision: provisionCommand,
   batch: batchCommand,
   report: reportCommand,
+  audit: auditCommand,
   doctor: doctorCommand,
   bench: benchCommand,
   trust: trustCommand,

@@ -13,6 +13,7 @@ import { PassphraseFileSecretStore } from '../core/secrets/passphrase-file.js';
 import { MemorySecretStore, type SecretStore } from '../core/secrets/secret-store.js';
 import { DEFAULT_ORG_DOMAIN, startSimulator, type SimulatorHandle } from '../core/sim/index.js';
 import { ProvisioningEngine } from '../core/station/engine.js';
+import { StationTrustGate } from '../core/station/trust-gate.js';
 import { Journal } from '../core/station/journal.js';
 import { parseVirtualKeyFlags, type VirtualKeyOverrides } from '../core/virtual-key/options.js';
 import { VirtualKeyBackend } from '../core/virtual-key/virtual-key.js';
@@ -205,7 +206,9 @@ export async function openStation(args: StationArgs, choices: EngineChoices, usa
     }
     if (choices.keys && args.virtual > 0) backends.push(new VirtualKeyBackend(Array.from({ length: args.virtual }, () => args.virtualKnobs)));
     const journal = openJournal(args);
-    const engine = new ProvisioningEngine({ journal, okta, keyring, backends, autoAssign: choices.autoAssign, offline: choices.offline ?? false });
+    // The CLI has no settings file of its own: the gate requires a trusted attestation, with the MDS blob imported beside the journal.
+    const attestation = new StationTrustGate(dirname(args.db), new URL(orgUrl).hostname, () => ({ policy: 'require', aaguidAllowList: [] }), (line) => process.stderr.write(`${line}\n`));
+    const engine = new ProvisioningEngine({ journal, okta, keyring, backends, autoAssign: choices.autoAssign, offline: choices.offline ?? false, attestation });
     return {
       journal,
       okta,
@@ -216,6 +219,8 @@ export async function openStation(args: StationArgs, choices: EngineChoices, usa
       usb: backends.some((b) => b.kind === 'usb'),
       close: async () => {
         await engine.close();
+        // What this command did closes as one sealed batch of the audit trail.
+        await journal.audit.sealIfOpen(`cli-${new Date().toISOString()}`, { privateJwk: keyring.signingKey, kid: keyring.signingKey.kid });
         journal.close();
         await sim?.close();
       },

@@ -3,7 +3,13 @@
 // implement exactly this, and both sides parse what crosses; nothing else can be called.
 import { z } from 'zod';
 import {
+  AuditVerificationSchema,
   DeliverySchema,
+  HeldPinSchema,
+  JobDetailSchema,
+  PreflightReportSchema,
+  PrinterSchema,
+  TrustStatusSchema,
   HistoryChartSchema,
   HistoryEntrySchema,
   KeyTileSchema,
@@ -54,6 +60,50 @@ export const CHANNELS = {
     result: z.object({ total: z.number().int(), items: z.array(HistoryEntrySchema) }),
   },
   'history.chart': { args: Empty, result: HistoryChartSchema },
+  'history.record': { args: z.object({ jobId: z.string().min(1).max(256) }).strict(), result: JobDetailSchema },
+  /** PINs held until their keys' delivery is confirmed (delivery "hold"). */
+  'pins.held': {
+    args: z.object({ query: z.string().max(256).optional(), ...Page }).strict(),
+    result: z.object({ total: z.number().int(), items: z.array(HeldPinSchema) }),
+  },
+  /** The keys arrived: have Okta send each one's PIN now. */
+  'pins.confirmDelivery': {
+    args: z.object({ jobIds: z.array(z.string().min(1).max(256)).min(1).max(10_000) }).strict(),
+    result: z.object({ sent: z.number().int().nonnegative(), failed: z.array(z.object({ jobId: z.string(), message: z.string() })), message: z.string() }),
+  },
+  /** A CSV (or plain list) of delivered orders: order id, login or key serial per line. */
+  'pins.confirmDeliveryFile': {
+    args: z.object({ fileName: z.string().max(256), text: z.string().max(20_000_000) }).strict(),
+    result: z.object({
+      sent: z.number().int().nonnegative(),
+      failed: z.array(z.object({ jobId: z.string(), message: z.string() })),
+      errors: z.array(z.object({ line: z.number().int(), message: z.string() })),
+      message: z.string(),
+    }),
+  },
+  /** Okta sends the PIN of an active key once more. A printed PIN cannot be printed again. */
+  'pins.resend': { args: z.object({ jobId: z.string().min(1).max(256) }).strict(), result: Done },
+  'labels.print': {
+    args: z.object({ jobId: z.string().min(1).max(256), size: z.enum(['62mm', '4x6in']).optional(), output: z.enum(['printer', 'pdf']) }).strict(),
+    result: z.object({ message: z.string(), pdf: z.object({ fileName: z.string(), base64url: z.string() }).optional() }),
+  },
+  'printers.list': { args: Empty, result: z.object({ printers: z.array(PrinterSchema), problem: z.string().optional() }) },
+  /** Checks the Okta org (and optionally some users) before a batch: token, scopes, preregistration, clock. */
+  'preflight.run': { args: z.object({ users: z.array(z.string().min(1).max(256)).max(200).optional() }).strict(), result: PreflightReportSchema },
+  'trust.status': { args: Empty, result: TrustStatusSchema },
+  /** Imports a FIDO Metadata Service (MDS3) blob; refused unless its signature chains to the FIDO root. */
+  'trust.importMds': { args: z.object({ text: z.string().min(1).max(50_000_000) }).strict(), result: TrustStatusSchema },
+  'trust.update': {
+    args: z
+      .object({ policy: z.enum(['require', 'record-only']).optional(), aaguidAllowList: z.array(z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i)).max(500).optional() })
+      .strict(),
+    result: TrustStatusSchema,
+  },
+  'audit.verify': { args: Empty, result: AuditVerificationSchema },
+  'audit.export': {
+    args: z.object({ format: z.enum(['jsonl', 'pdf']) }).strict(),
+    result: z.object({ fileName: z.string(), mimeType: z.string(), content: z.string(), encoding: z.enum(['utf8', 'base64url']) }),
+  },
   'history.export': {
     args: z.object({ format: z.enum(['csv', 'json']) }).strict(),
     result: z.object({ fileName: z.string(), mimeType: z.string(), content: z.string() }),
@@ -66,6 +116,8 @@ export const CHANNELS = {
         delivery: DeliverySchema.optional(),
         sounds: z.boolean().optional(),
         printer: z.string().max(256).optional(),
+        paper: z.enum(['a4', 'letter']).optional(),
+        labelSize: z.enum(['62mm', '4x6in']).optional(),
         virtualKeys: z.number().int().min(0).max(16).optional(),
         operator: z.string().max(128).optional(),
         rpIds: z.array(z.string().max(253)).max(8).optional(),
@@ -109,6 +161,8 @@ export const StationEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('orders-changed') }),
   z.object({ type: z.literal('notice'), level: z.enum(['info', 'warning', 'error']), message: z.string() }),
   z.object({ type: z.literal('sound'), sound: z.enum(['success', 'touch', 'failure']) }),
+  /** Browser mode: a PIN mailer is ready to download, once, from /documents/<token>; the page starts the download. */
+  z.object({ type: z.literal('document'), token: z.string(), fileName: z.string(), expiresAt: z.iso.datetime() }),
 ]);
 export type StationEvent = z.infer<typeof StationEventSchema>;
 

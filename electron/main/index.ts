@@ -1,5 +1,8 @@
 // Electron main entry: the only main-process file that loads 'electron'. Everything it wires is a tested
 // module taking Electron's objects by injection; this file only orders the steps.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { app, BrowserWindow, dialog, ipcMain, net, protocol, safeStorage, utilityProcess } from 'electron';
 import { createStationBackend } from '../core/station/service.js';
@@ -8,6 +11,8 @@ import { createSenderCheck, pushStationEvents, registerStationIpc } from './ipc-
 import { APP_ENTRY_URL, APP_SCHEME, stationOrigins } from './origin.js';
 import { createAppProtocolHandler } from './protocol.js';
 import { SafeStorageSecretStore } from './secret-store.js';
+import { offerUdevRuleInstall, spawnRunner, udevInstallApplies } from './udev-install.js';
+import { ELEVATION_NOTE_FILE, explainElevationOnFirstStart } from './windows-elevation.js';
 import { installSecurityGuards, stationWindowOptions } from './window.js';
 
 // out/main/index.js sits beside out/main/hid-host.js, out/preload/index.cjs and out/renderer/.
@@ -37,11 +42,39 @@ async function start(): Promise<void> {
   registerStationIpc(ipcMain, backend, createSenderCheck({ origins, isOurWindow: (sender) => sender.id === window.webContents.id }));
   pushStationEvents(backend, window.webContents);
   window.once('ready-to-show', () => window.show());
+  await explainElevationOnFirstStart({
+    platform: process.platform,
+    markerPath: join(app.getPath('userData'), ELEVATION_NOTE_FILE),
+    exists: existsSync,
+    writeFile: (path, text) => writeFile(path, text),
+    showMessage: (message) => dialog.showMessageBox({ ...message, buttons: [...message.buttons] }),
+  });
+  offerUdevRuleOnce(backend);
   app.on('second-instance', () => {
     if (window.isMinimized()) window.restore();
     window.focus();
   });
   await window.loadURL(devServerUrl ?? APP_ENTRY_URL);
+}
+
+/** An AppImage station that Linux refuses a key asks once per session to install keybench's udev rule. */
+function offerUdevRuleOnce(backend: Awaited<ReturnType<typeof createStationBackend>>['backend']): void {
+  const off = backend.onEvent((event) => {
+    const failure = event.type === 'tile' ? event.tile.failure : undefined;
+    if (!failure || !udevInstallApplies(process.platform, process.env['APPIMAGE'], failure.message)) return;
+    off();
+    void offerUdevRuleInstall(failure.message, {
+      platform: process.platform,
+      appImage: process.env['APPIMAGE'],
+      ruleSource: join(process.resourcesPath, 'udev/70-keybench-kiosk.rules'),
+      readFile: (path) => readFile(path, 'utf8'),
+      exists: existsSync,
+      run: spawnRunner(spawn),
+      confirm: async (question) => (await dialog.showMessageBox({ type: 'question', ...question, buttons: ['Install', 'Not now'], defaultId: 0, cancelId: 1 })).response === 0,
+    }).then((outcome) => {
+      if (outcome.kind === 'installed' || outcome.kind === 'manual') void dialog.showMessageBox({ type: 'info', title: 'Security key access', message: outcome.advice });
+    });
+  });
 }
 
 // Two stations on one bench would fight over the same keys.

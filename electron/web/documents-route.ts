@@ -29,7 +29,10 @@ export type SessionCheck = (request: IncomingMessage) => boolean;
 
 /** The check for this route: the header carries exactly the secret of this server's session. */
 export function documentSessionCheck(secret: SessionSecret): SessionCheck {
-  return (request) => secret.matches(request.headers[DOCUMENT_SESSION_HEADER]);
+  // The page starts a PIN mailer's download with a plain link, so the PDF never passes through its scripts;
+  // such a request carries no header, but the browser marks it same-origin, which no other site can forge.
+  // The token itself is a single-use capability that only the session's WebSocket ever saw.
+  return (request) => secret.matches(request.headers[DOCUMENT_SESSION_HEADER]) || request.headers['sec-fetch-site'] === 'same-origin';
 }
 
 /** Answers requests under /documents/ and returns true; returns false (touching nothing) for any other path. */

@@ -6,6 +6,8 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
+import type { OneTimeDocuments } from '../core/station/printing/one-time-documents.js';
+import { documentSessionCheck, handleDocumentRequest } from './documents-route.js';
 import { z } from 'zod';
 import { dispatch, StationEventSchema, type StationBackend, type StationEvent } from '../contract/index.js';
 import { SessionSecret } from './session.js';
@@ -43,6 +45,8 @@ export interface WebBridgeOptions {
   maxConnections?: number;
   /** Handler failures that are not a StationRequestError, and backend events that break the contract. */
   onInternalError?: (where: string, error: unknown) => void;
+  /** One-time documents (PIN mailers) the page downloads from /documents/<token>. */
+  documents?: OneTimeDocuments;
 }
 
 export interface WebBridge {
@@ -88,9 +92,11 @@ export async function startWebBridge(options: WebBridgeOptions): Promise<WebBrid
   const reportInternal =
     options.onInternalError ?? ((where: string, error: unknown) => console.error(`keybench serve: ${where} failed:`, error));
   const secret = SessionSecret.generate();
+  const documentSessionOk = documentSessionCheck(secret);
   const serveStatic = createStaticHandler(options.rendererDir ?? DEFAULT_RENDERER_DIR);
 
   const server = createServer((request, response) => {
+    if (options.documents && handleDocumentRequest(request, response, options.documents, documentSessionOk)) return;
     serveStatic(request, response).catch((error: unknown) => {
       reportInternal('serving a file', error);
       if (!response.headersSent) response.writeHead(500);

@@ -81,6 +81,7 @@ export async function serveCommand(argv: string[], io: Output): Promise<number> 
     virtualKnobs: stationChoice.virtualKnobs,
     ...(org ? { org } : {}),
     ...(probeMs !== undefined ? { probeIntervalMs: probeMs } : {}),
+    browserDownloads: true,
     log: (line) => io.err(line),
   });
   const host = values.host ?? '127.0.0.1';
@@ -90,6 +91,7 @@ export async function serveCommand(argv: string[], io: Output): Promise<number> 
     host,
     port,
     rendererDir,
+    documents: station.documents,
     onInternalError: (where, error) => io.err(`internal error in ${where}: ${error instanceof Error ? error.message : String(error)}`),
   });
   io.out(`keybench station (browser mode) — data in ${dataDir}`);

@@ -14,6 +14,7 @@ import { KeyDiscovery } from '../hid/discovery.js';
 import type { OktaClient } from '../okta/client.js';
 import type { StationKeyring } from '../wire/station-keys.js';
 import { DEFAULT_TIMEOUTS, JobAbandoned, assertKeyFit, assertKeyMayUseOrg, runJob, type JobEnvironment, type JobEvent, type JobOptions, type JobResult, type StepTimeouts } from './job.js';
+import type { AttestationGate, MailerDesk } from './job-ports.js';
 import type { StepName } from './job-steps.js';
 import { deriveJobState, readyToActivate } from './job-state.js';
 import { isParked, type Journal, type JobRow, type NewOrder, type OrderRow } from './journal.js';
@@ -80,6 +81,12 @@ export interface EngineOptions {
   readonly expiryMarginMs?: number;
   /** The station's clock (tests). */
   readonly now?: () => Date;
+  /** Decides whether each key is genuine before its factor is activated. */
+  readonly attestation?: AttestationGate;
+  /** Prints PIN mailers for orders delivered on paper. */
+  readonly mailer?: MailerDesk;
+  /** The org's name on printed mailers. */
+  readonly orgName?: string;
 }
 
 /** Which waiting orders to enroll ahead: the given ids, one batch, or (neither) every waiting order. */
@@ -146,6 +153,9 @@ export class ProvisioningEngine {
       report: (event) => this.#emit(event),
       afterCommit: options.afterCommit,
       random: options.random,
+      ...(options.attestation ? { attestation: options.attestation } : {}),
+      ...(options.mailer ? { mailer: options.mailer } : {}),
+      ...(options.orgName ? { orgName: options.orgName } : {}),
     };
     this.#offline = options.offline ?? false;
     this.#now = options.now ?? (() => new Date());

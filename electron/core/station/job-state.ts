@@ -7,10 +7,14 @@ export interface JobState {
   readonly userId?: string;
   /** When `enroll-started` was committed: factors created after it and owned by no job are this job's orphans. */
   readonly enrollStartedAt?: string;
+  readonly recipient?: StepData<'enroll-started'>['recipient'];
   readonly enrolled?: StepData<'enrolled'>;
   readonly opened?: StepData<'requests-opened'>;
   readonly pinSealed?: StepData<'pin-sealed'>;
   readonly pinSet: boolean;
+  /** The PIN mailer of the current PIN was printed. */
+  readonly mailerPrinted?: StepData<'mailer-printed'>;
+  readonly attestationRejected?: StepData<'attestation-rejected'>;
   /** By authenticatorEnrollmentId. */
   readonly credentials: ReadonlyMap<string, StepData<'credential-made'>>;
   readonly keyConfigured?: StepData<'key-configured'>;
@@ -35,6 +39,7 @@ export function deriveJobState(steps: readonly JournalStep[]): JobState {
       case 'enroll-started':
         state.userId = step.data.userId;
         state.enrollStartedAt = step.at;
+        state.recipient = step.data.recipient;
         break;
       case 'enrolled':
         state.enrolled = step.data;
@@ -45,6 +50,7 @@ export function deriveJobState(steps: readonly JournalStep[]): JobState {
       case 'pin-sealed':
         state.pinSealed = step.data;
         state.pinSet = false;
+        state.mailerPrinted = undefined;
         credentials.clear();
         state.keyConfigured = undefined;
         state.verified = undefined;
@@ -54,6 +60,12 @@ export function deriveJobState(steps: readonly JournalStep[]): JobState {
         break;
       case 'credential-made':
         credentials.set(step.data.authenticatorEnrollmentId, step.data);
+        break;
+      case 'mailer-printed':
+        state.mailerPrinted = step.data;
+        break;
+      case 'attestation-rejected':
+        state.attestationRejected = step.data;
         break;
       case 'key-configured':
         state.keyConfigured = step.data;

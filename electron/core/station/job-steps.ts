@@ -5,6 +5,25 @@ import { z } from 'zod';
 
 const Ids = z.array(z.string().min(1));
 
+/** Who the printed PIN mailer goes to, from the user's Okta profile (kept so a key can be programmed offline). */
+const Recipient = z.object({
+  name: z.string(),
+  email: z.string().optional(),
+  address: z
+    .object({ street: z.string().optional(), city: z.string().optional(), state: z.string().optional(), postalCode: z.string().optional(), country: z.string().optional() })
+    .optional(),
+});
+
+/** The attestation gate's verdict on a key's certificate chain (never a secret; the certificate is public). */
+const Verdict = z.object({
+  trusted: z.boolean(),
+  reason: z.string(),
+  source: z.enum(['mds', 'vendor', 'virtual']).optional(),
+  rootSubject: z.string().optional(),
+  leafSubject: z.string().optional(),
+  mdsStatus: z.string().optional(),
+});
+
 export const STEP_SCHEMAS = {
   'order-assigned': z.object({ orderId: z.string(), user: z.string() }),
   'key-checked': z.object({
@@ -20,7 +39,7 @@ export const STEP_SCHEMAS = {
     minPinLength: z.number().int().optional(),
     remainingDiscoverableCredentials: z.number().int().optional(),
   }),
-  'enroll-started': z.object({ userId: z.string().min(1), transportKid: z.string() }),
+  'enroll-started': z.object({ userId: z.string().min(1), transportKid: z.string(), recipient: Recipient.optional() }),
   enrolled: z.object({
     pinRequestJwe: z.string().min(1),
     credRequests: z.array(z.object({ authenticatorEnrollmentId: z.string().min(1), keyId: z.string().min(1), credRequestJwe: z.string().min(1) })).min(1),
@@ -38,7 +57,12 @@ export const STEP_SCHEMAS = {
     credentialId: z.string(),
     credResponseJwe: z.string().min(1),
     attestationCertDer: z.string().optional(),
+    attestation: Verdict.optional(),
   }),
+  /** The gate refused the key's attestation: the credential was made but is never sent to Okta. */
+  'attestation-rejected': z.object({ rpId: z.string(), verdict: Verdict, attestationCertDer: z.string().optional() }),
+  /** The PIN mailer went to the printer (or to a one-time browser download) while the PIN existed. Never the PIN. */
+  'mailer-printed': z.object({ printer: z.string(), via: z.enum(['cups', 'download']), jobRef: z.string().optional() }),
   'key-configured': z.object({
     minPinLength: z.number().int().optional(),
     minPinLengthRpIds: z.array(z.string()),
@@ -49,7 +73,7 @@ export const STEP_SCHEMAS = {
   /** Offline: the key is programmed and may be removed; activate and the PIN delivery wait for sync. */
   'awaiting-activation': z.object({ expiresAt: z.string() }),
   activated: z.object({ authenticatorEnrollmentIds: Ids }),
-  'pin-delivered': z.object({ method: z.enum(['email', 'print', 'both', 'hold']), sent: z.boolean() }),
+  'pin-delivered': z.object({ method: z.enum(['email', 'print', 'both', 'hold']), sent: z.boolean(), oktaRequestId: z.string().optional() }),
   done: z.object({}),
   'marked-error': z.object({ code: z.string(), cause: z.string(), ctapStatus: z.string().optional(), authenticatorEnrollmentIds: Ids }),
   'orphans-deleted': z.object({ authenticatorEnrollmentIds: Ids }),
@@ -79,6 +103,8 @@ export const STEP_PERCENT: Readonly<Record<StepName, number>> = {
   'pin-sealed': 30,
   'pin-set': 40,
   'credential-made': 60,
+  'attestation-rejected': 100,
+  'mailer-printed': 45,
   'key-configured': 70,
   verified: 80,
   'awaiting-activation': 85,

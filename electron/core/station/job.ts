@@ -31,12 +31,14 @@ import type { CallOptions } from '../ctap/transport.js';
 import type { HidDescriptor } from '../hid/device.js';
 import type { OktaClient } from '../okta/client.js';
 import { OktaError } from '../okta/errors.js';
+import type { OktaUser } from '../okta/models.js';
 import { isLoopbackHost, type OktaOrg } from '../okta/org.js';
 import { fromBase64url, toBase64url } from '../wire/base64url.js';
 import { buildClientDataJSON, buildRegistrationResponse } from '../wire/client-data.js';
 import type { CredRequestPayload, PinRequestPayload } from '../wire/payloads.js';
 import { openCredRequest, openPinRequest, sealCredResponse, sealPinResponse, type OpenedRequest } from '../wire/station-side.js';
 import type { StationKeyring } from '../wire/station-keys.js';
+import type { AttestationGate, MailerDesk, MailerRecipient } from './job-ports.js';
 import { STEP_PERCENT, type StepData, type StepName } from './job-steps.js';
 import { deriveJobState, enrollmentIdsOf, readyToActivate, type JobState } from './job-state.js';
 import type { Journal, OrderRow } from './journal.js';
@@ -78,6 +80,17 @@ export interface JobEnvironment {
   readonly afterCommit?: (jobId: string, step: StepName) => void;
   /** PIN randomness (tests); the system CSPRNG by default. */
   readonly random?: RandomBytes;
+  /** Checks each key's attestation before its factor may be activated; none: every key is taken as genuine. */
+  readonly attestation?: AttestationGate;
+  /** Prints PIN mailers for the orders whose delivery is "print" or "both"; none: such orders are refused. */
+  readonly mailer?: MailerDesk;
+  /** The org's name on printed mailers. */
+  readonly orgName?: string;
+}
+
+/** Whether an order's PIN goes out on paper. */
+export function deliveryPrints(delivery: OrderRow['delivery']): boolean {
+  return delivery === 'print' || delivery === 'both';
 }
 
 export interface JobOptions {
@@ -200,7 +213,8 @@ class Pipeline {
   async run(): Promise<JobResult> {
     try {
       let state = this.state();
-      if (!readyToActivate(state)) {
+      // A printed delivery whose mailer never came out: the PIN died with the process, so the key is redone.
+      if (!readyToActivate(state) || (deliveryPrints(this.order.delivery) && !state.mailerPrinted)) {
         if (!this.key) throw new ProvisioningError({ code: 'interrupted', message: 'The key is needed to finish this job but is not plugged in. Plug it back in.', retryable: true });
         await this.program(this.key);
         state = this.state();
@@ -279,6 +293,16 @@ class Pipeline {
         ...(info.remainingDiscoverableCredentials === undefined ? {} : { remainingDiscoverableCredentials: info.remainingDiscoverableCredentials }),
       });
     }
+    if (deliveryPrints(this.order.delivery)) {
+      const unavailable = this.env.mailer ? this.env.mailer.unavailable() : 'no printer is set up';
+      if (unavailable !== undefined) {
+        throw new ProvisioningError({
+          code: 'printing',
+          message: `Order ${this.order.id} asks for a printed PIN mailer, but ${unavailable}. Choose a printer in Settings, or change the order's delivery to email, then retry.`,
+          retryable: true,
+        });
+      }
+    }
     if (!state.enrolled && this.options.offline) {
       throw new ProvisioningError({ code: 'offline', message: 'Okta is out of reach and this order was not enrolled ahead, so it cannot be programmed now. Wait until Okta is reachable.', retryable: true });
     }
@@ -294,15 +318,19 @@ class Pipeline {
     const pinUv = pinProtocol(choosePinProtocol(info));
     const clientPin = new ClientPin(key.ctap, pinUv);
 
+    const minPinLength = Math.max(policy.length, info.minPinLength ?? 4);
+
     const pin = await this.sealNewPin(requests.pin, info, forceChangePin, serial);
     try {
       await this.setPin(clientPin, pin, requests.pin, info, forceChangePin, serial);
+      if (deliveryPrints(this.order.delivery)) {
+        await this.printMailer(pin.current, { model: identity.model, serial, minPinLength, forceChangePin, recipient: state.recipient });
+      }
       const permissions =
         PERMISSION.MAKE_CREDENTIAL | (supportsConfig(info) ? PERMISSION.AUTHENTICATOR_CONFIG : 0) | (supportsCredMgmt(info) ? PERMISSION.CREDENTIAL_MANAGEMENT : 0);
       const token = (): Promise<PinUvAuthToken> => pin.current.use((p) => clientPin.getPinToken(p, permissions, undefined, this.keyOptions()));
 
       this.doing = 'configuring the key';
-      const minPinLength = Math.max(policy.length, info.minPinLength ?? 4);
       const rpIds = requests.creds.map((c) => c.request.publicKey.rp.id);
       const minPinLengthRpIds = rpIds.length <= (info.maxRpIdsForSetMinPinLength ?? 0) ? rpIds : [];
       const wantsEnterprise = requests.creds.some((c) => c.request.publicKey.attestation === 'enterprise');
@@ -312,7 +340,7 @@ class Pipeline {
       for (const [index, opened] of requests.creds.entries()) {
         // A token binds to the first RP it is used with: each further RP needs a fresh one.
         const rpToken = index === 0 ? firstToken : await token();
-        await this.makeCredential(key, info, rpToken, opened, { aaguid: identity.aaguid, serial, firmwareVersion: firmware });
+        await this.makeCredential(key, info, rpToken, opened, { aaguid: identity.aaguid, serial, firmwareVersion: firmware }, userId);
       }
 
       this.doing = 'verifying the key';
@@ -359,7 +387,7 @@ class Pipeline {
     this.doing = 'looking up the user in Okta';
     const user = await this.okta((signal) => this.env.okta.getUser(this.order.user, { signal }));
     const transportKey = this.env.keyring.transportKey;
-    this.commit('enroll-started', { userId: user.id, transportKid: transportKey.kid });
+    this.commit('enroll-started', { userId: user.id, transportKid: transportKey.kid, recipient: recipientOf(user) });
     this.doing = 'enrolling the user';
     let response;
     for (let attempt = 1; ; attempt++) {
@@ -497,6 +525,7 @@ class Pipeline {
     token: PinUvAuthToken,
     opened: OpenedRequests['creds'][number],
     authenticator: { aaguid: string; serial: string; firmwareVersion: string },
+    userId: string,
   ): Promise<void> {
     const { request } = opened;
     const pk = request.publicKey;
@@ -525,6 +554,8 @@ class Pipeline {
     if (pk.authenticatorSelection.userVerification === 'required' && !authData.flags.userVerified) {
       throw new ProvisioningError({ code: 'verify-failed', message: 'The key made the credential without verifying the PIN, which Okta requires. Set it aside.', retryable: false });
     }
+    const certificate = firstCertificate(response.attStmt);
+    const attestation = await this.checkAttestation({ fmt: response.fmt, attStmt: response.attStmt, authData: response.authData, clientDataHash: makeRequest.clientDataHash, aaguid: authenticator.aaguid }, pk.rp.id, certificate, userId);
     const credential = buildRegistrationResponse({
       credentialId: attested.credentialId,
       clientDataJSON,
@@ -540,14 +571,73 @@ class Pipeline {
       authenticator,
       signer: this.env.keyring.signingKey,
     });
-    const certificate = firstCertificate(response.attStmt);
     this.commit('credential-made', {
       authenticatorEnrollmentId: request.authenticatorEnrollmentId,
       rpId: pk.rp.id,
       credentialId: credential.id,
       credResponseJwe,
       ...(certificate ? { attestationCertDer: toBase64url(certificate) } : {}),
+      ...(attestation ? { attestation } : {}),
     });
+  }
+
+  /** The attestation gate: an untrusted key is journaled with its certificate and, under `require`, stops here. */
+  private async checkAttestation(
+    input: Parameters<AttestationGate['check']>[0],
+    rpId: string,
+    certificate: Uint8Array | undefined,
+    userId: string,
+  ): Promise<StepData<'credential-made'>['attestation']> {
+    const gate = this.env.attestation;
+    if (!gate) return undefined;
+    this.doing = 'checking the key\'s attestation';
+    const verdict = await gate.check(input);
+    const view = {
+      trusted: verdict.trusted,
+      reason: verdict.reason,
+      ...(verdict.source ? { source: verdict.source } : {}),
+      ...(verdict.rootSubject ? { rootSubject: verdict.rootSubject } : {}),
+      ...(verdict.leafSubject ? { leafSubject: verdict.leafSubject } : {}),
+      ...(verdict.mdsStatus ? { mdsStatus: verdict.mdsStatus } : {}),
+    };
+    if (!verdict.trusted && gate.policy === 'require') {
+      this.commit('attestation-rejected', { rpId, verdict: view, ...(certificate ? { attestationCertDer: toBase64url(certificate) } : {}) });
+      throw new ProvisioningError({
+        code: 'untrusted-key',
+        message: `keybench cannot confirm this key is genuine: ${verdict.reason} Its factor for ${userId} is not activated. The key is quarantined: set it aside and report it to the vendor.`,
+        retryable: false,
+      });
+    }
+    return view;
+  }
+
+  /** Prints the PIN mailer while the PIN still exists; it must reach the printer before the PIN is wiped. */
+  private async printMailer(
+    pin: PinSecret,
+    key: { model: string; serial: string; minPinLength: number; forceChangePin: boolean; recipient: MailerRecipient | undefined },
+  ): Promise<void> {
+    this.doing = 'printing the PIN mailer';
+    const org = this.env.okta.org;
+    const content = {
+      recipient: key.recipient ?? { name: this.order.user },
+      org: { name: this.env.orgName ?? org.hostname, signInUrl: org.origin },
+      key: { model: key.model, ...(key.serial === UNKNOWN_SERIAL ? {} : { serial: key.serial }) },
+      orderId: this.order.id,
+      minPinLength: key.minPinLength,
+      forceChangePin: key.forceChangePin,
+      issuedAt: new Date(),
+    };
+    let receipt;
+    try {
+      receipt = await pin.use((p) => this.env.mailer!.print(content, p));
+    } catch (error) {
+      throw new ProvisioningError({
+        code: 'printing',
+        message: `The PIN mailer did not print (${error instanceof Error ? error.message : String(error)}). The key already holds a PIN nobody can learn now: reset the key, fix the printer, then provision it again.`,
+        retryable: false,
+      });
+    }
+    this.commit('mailer-printed', { printer: receipt.printer, via: receipt.via, ...(receipt.jobRef ? { jobRef: receipt.jobRef } : {}) });
   }
 
   /** One touch turn: wait for it, wink the key, ask for the touch once, run the command. */
@@ -617,13 +707,14 @@ class Pipeline {
     }
     if (!state.pinDelivered) {
       const method = this.order.delivery;
-      // 'print' belongs to the printing issue; until then a printed PIN is held like 'hold'.
+      // 'print' went out with the mailer while the key was programmed; 'hold' waits for a confirmed delivery.
       const send = method === 'email' || method === 'both';
+      let requestId: string | undefined;
       if (send) {
         this.doing = 'having Okta send the PIN';
-        await this.okta((signal) => this.env.okta.sendPin({ userId, authenticatorEnrollmentId: ids[0]!, signal }));
+        ({ requestId } = await this.okta((signal) => this.env.okta.sendPin({ userId, authenticatorEnrollmentId: ids[0]!, signal })));
       }
-      this.commit('pin-delivered', { method, sent: send });
+      this.commit('pin-delivered', { method, sent: send, ...(requestId ? { oktaRequestId: requestId } : {}) });
     }
     this.commit('done', {});
     this.env.journal.finishJob(this.jobId, 'done', 'done');
@@ -681,6 +772,20 @@ function decode(value: string, what: string): Uint8Array {
   const bytes = fromBase64url(value);
   if (!bytes) throw new ProvisioningError({ code: 'payload', message: `Okta's credential request has a malformed ${what}. Report it with the Okta request id.`, retryable: false });
   return bytes;
+}
+
+/** Who a printed mailer goes to, from the Okta profile: name, email and the postal address where Okta has one. */
+function recipientOf(user: OktaUser): MailerRecipient {
+  const p = user.profile;
+  const name = p.displayName?.trim() || [p.firstName, p.lastName].filter((part) => part?.trim()).join(' ') || p.login;
+  const address = {
+    ...(p.streetAddress ? { street: p.streetAddress } : {}),
+    ...(p.city ? { city: p.city } : {}),
+    ...(p.state ? { state: p.state } : {}),
+    ...(p.zipCode ? { postalCode: p.zipCode } : {}),
+    ...(p.countryCode ? { country: p.countryCode } : {}),
+  };
+  return { name, ...(p.email ? { email: p.email } : {}), ...(Object.keys(address).length > 0 ? { address } : {}) };
 }
 
 function firstCertificate(attStmt: ReadonlyMap<string | number, unknown>): Uint8Array | undefined {

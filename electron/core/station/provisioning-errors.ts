@@ -19,6 +19,8 @@ export type ProvisioningErrorCode =
   | 'interrupted'
   | 'enrollment-expired'
   | 'pin-not-sent'
+  | 'untrusted-key'
+  | 'printing'
   | 'offline'
   | 'cancelled'
   | 'internal';

@@ -23,7 +23,13 @@ import { parseOrders } from './orders-import.js';
 import { ProvisioningError } from './provisioning-errors.js';
 import { summarize, toCsv, toJson, type JobRecord } from './report.js';
 import { loadSettings, saveSettings, type StationSettings } from './settings-store.js';
+import { StationMailerDesk, type PrintTarget } from './mailer-desk.js';
+import { CupsPrinter } from './printing/cups-printer.js';
+import { DownloadPrinter, OneTimeDocuments } from './printing/one-time-documents.js';
+import type { Printer } from './printing/printer.js';
+import { createRecordHandlers } from './service-records.js';
 import { TileBoard } from './tile-board.js';
+import { StationTrustGate } from './trust-gate.js';
 
 export interface StationServiceOptions {
   /** Folder for the journal, settings and (with a passphrase) the encrypted secrets. */
@@ -48,10 +54,16 @@ export interface StationServiceOptions {
   readonly virtualKnobs?: VirtualKeyOverrides;
   /** An org and its credentials given at start (`serve --org`): stored as Settings would store them. */
   readonly org?: { readonly url: string; readonly credentials: OktaCredentials };
+  /** The OS printers (CUPS by default). */
+  readonly printer?: Printer;
+  /** Browser mode: with no printer chosen, PIN mailers go to the page as one-time downloads (see `documents`). */
+  readonly browserDownloads?: boolean;
 }
 
 export interface StationService {
   readonly backend: StationBackend;
+  /** Browser mode's one-time documents, served by the web bridge at /documents/<token>. */
+  readonly documents: OneTimeDocuments;
   /** The org the station talks to right now. */
   readonly orgUrl: string;
   close(): Promise<void>;
@@ -90,7 +102,7 @@ function toOrder(row: OrderRow, expiresAt?: string): Order {
   };
 }
 
-function toHistory(r: JobRecord): HistoryEntry | undefined {
+function toHistory(r: JobRecord, pin: HistoryEntry['pin']): HistoryEntry | undefined {
   if (r.outcome === undefined) return undefined;
   return {
     jobId: r.jobId,
@@ -105,6 +117,7 @@ function toHistory(r: JobRecord): HistoryEntry | undefined {
     ...(r.finishedAt ? { finishedAt: r.finishedAt } : {}),
     ...(r.durationMs !== undefined ? { durationMs: r.durationMs } : {}),
     enrollmentIds: r.enrollmentIds,
+    pin,
   };
 }
 
@@ -151,6 +164,18 @@ export async function createStationBackend(options: StationServiceOptions): Prom
   });
   let online = true;
   let runtime: Runtime;
+  const printer = options.printer ?? new CupsPrinter();
+  const documents = new OneTimeDocuments();
+  const downloads = options.browserDownloads
+    ? new DownloadPrinter({ documents, onOffer: (offer) => emit({ type: 'document', token: offer.token, fileName: offer.fileName, expiresAt: offer.expiresAt }) })
+    : undefined;
+  /** Where a PIN mailer goes now: the chosen printer, else (browser mode) a one-time download. */
+  function mailerTarget(): PrintTarget {
+    if (settings.printer) return { printer, name: settings.printer, via: 'cups' };
+    if (downloads) return { printer: downloads, via: 'download' };
+    return { unavailable: 'no printer is chosen' };
+  }
+  const mailer = new StationMailerDesk(mailerTarget, () => settings.paper);
 
   async function credentials(): Promise<OktaCredentials | undefined> {
     if (settings.credentialKind === 'ssws') {
@@ -213,7 +238,23 @@ export async function createStationBackend(options: StationServiceOptions): Prom
     const virtualCount = options.virtualKeys ?? settings.virtualKeys;
     if (virtualCount > 0) backends.push(new VirtualKeyBackend(Array.from({ length: virtualCount }, () => options.virtualKnobs ?? {})));
     const journal = Journal.open(join(options.dataDir, journalFile));
-    const engine = new ProvisioningEngine({ journal, okta, keyring, backends, operator: settings.operator, offline: !online });
+    const attestation = new StationTrustGate(
+      options.dataDir,
+      new URL(orgUrl).hostname,
+      () => ({ policy: settings.attestationPolicy, aaguidAllowList: settings.aaguidAllowList }),
+      (message) => emit({ type: 'notice', level: 'warning', message }),
+    );
+    const engine = new ProvisioningEngine({
+      journal,
+      okta,
+      keyring,
+      backends,
+      operator: settings.operator,
+      offline: !online,
+      attestation,
+      mailer,
+      orgName: sim ? 'Keybench Demo' : new URL(orgUrl).hostname,
+    });
     const offEngine = engine.on((event) => {
       if (event.type === 'job-resumed' && (event.plan === 'continue-with-key' || event.plan === 'finish')) {
         const job = journal.job(event.jobId);
@@ -224,7 +265,17 @@ export async function createStationBackend(options: StationServiceOptions): Prom
       for (const tile of changed) emit({ type: 'tile', tile });
       for (const port of removed) emit({ type: 'tile-removed', port });
       if (event.type === 'job-done') emit({ type: 'sound', sound: 'success' });
+      // The queue ran dry: the batch just worked is sealed.
+      if ((event.type === 'job-done' || event.type === 'job-failed') && journal.orders('waiting').length === 0 && journal.orders('assigned').length === 0) {
+        const batchId = journal.job(event.jobId)?.batchId;
+        void sealAudit(journal, batchId ?? `queue-${new Date().toISOString()}`);
+      }
       if (event.type === 'job-failed') emit({ type: 'sound', sound: 'failure' });
+      // A key that may not be genuine is quarantined by its tile; its order goes to the next key.
+      if (event.type === 'job-failed' && event.error.code === 'untrusted-key') {
+        const job = journal.job(event.jobId);
+        if (job && journal.order(job.orderId)?.state === 'failed') engine.retryOrder(job.orderId);
+      }
       if (event.type === 'touch-needed') emit({ type: 'sound', sound: 'touch' });
       if (event.type === 'discovery-error') emit({ type: 'notice', level: 'warning', message: event.message });
       if (event.type === 'orders-changed') emit({ type: 'orders-changed' });
@@ -233,12 +284,23 @@ export async function createStationBackend(options: StationServiceOptions): Prom
     if (!creds && !sim) emit({ type: 'notice', level: 'warning', message: 'Okta credentials are not set. Enter an API token or an OAuth app in Settings.' });
     const rt: Runtime = { journal, orgUrl, simulated: sim !== undefined, okta, engine, sim, hardwareNotice, offEngine };
     runtime = rt;
+    journal.audit.append({ type: 'station-started', ...(settings.operator ? { actor: settings.operator } : {}), data: { org: orgUrl, simulated: sim !== undefined } });
     await engine.start();
     return rt;
   }
 
+  /** Closes what the station did since the last seal as one signed batch of the audit trail. */
+  async function sealAudit(journal: Journal, batchId: string): Promise<void> {
+    try {
+      await journal.audit.sealIfOpen(batchId, { privateJwk: keyring.signingKey, kid: keyring.signingKey.kid });
+    } catch (error) {
+      log(`sealing the audit batch ${batchId} failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
   async function stopRuntime(rt: Runtime): Promise<void> {
     await rt.engine.close();
+    await sealAudit(rt.journal, `session-${new Date().toISOString()}`);
     rt.offEngine();
     for (const tile of board.tiles()) {
       board.forget(tile.port);
@@ -281,6 +343,8 @@ export async function createStationBackend(options: StationServiceOptions): Prom
       delivery: settings.delivery,
       sounds: settings.sounds,
       ...(settings.printer ? { printer: settings.printer } : {}),
+      paper: settings.paper,
+      labelSize: settings.labelSize,
       virtualKeys: options.virtualKeys ?? settings.virtualKeys,
       ...(settings.operator ? { operator: settings.operator } : {}),
     };
@@ -289,6 +353,19 @@ export async function createStationBackend(options: StationServiceOptions): Prom
   function updateSettings(patch: Partial<StationSettings>): void {
     settings = { ...settings, ...patch };
     saveSettings(settingsPath, settings);
+  }
+
+  /** A change a technician made, in the audit trail (which setting, never a credential). */
+  function auditSettings(changed: Record<string, unknown>): void {
+    const keys = Object.keys(changed);
+    if (keys.length === 0) return;
+    const actor = settings.operator ? { actor: settings.operator } : {};
+    runtime.journal.audit.append({ type: 'settings-changed', ...actor, data: changed });
+  }
+
+  function historyEntries(records: readonly JobRecord[]): HistoryEntry[] {
+    const pins = runtime.journal.deliveries.states(records.map((r) => r.jobId));
+    return records.map((r) => toHistory(r, pins.get(r.jobId) ?? 'none')).filter((h): h is HistoryEntry => h !== undefined);
   }
 
   function stationKeys() {
@@ -471,10 +548,7 @@ export async function createStationBackend(options: StationServiceOptions): Prom
     },
     'history.list': async ({ query, offset, limit }) => {
       const needle = query?.toLowerCase();
-      const entries = runtime.journal
-        .jobRecords()
-        .map(toHistory)
-        .filter((h): h is HistoryEntry => h !== undefined)
+      const entries = historyEntries(runtime.journal.jobRecords())
         .filter((h) => !needle || [h.user, h.orderId, h.serial ?? '', h.failureCause ?? ''].some((f) => f.toLowerCase().includes(needle)))
         .reverse();
       return { total: entries.length, items: entries.slice(offset, offset + limit) };
@@ -498,7 +572,10 @@ export async function createStationBackend(options: StationServiceOptions): Prom
     'settings.get': async () => settingsView(),
     'settings.update': async (patch) => {
       const restartNeeded = (patch.virtualKeys !== undefined && patch.virtualKeys !== settings.virtualKeys) || (patch.rpIds !== undefined && patch.rpIds.join() !== settings.rpIds.join());
+      const signedIn = patch.operator !== undefined && patch.operator !== settings.operator;
       updateSettings(patch);
+      auditSettings(patch);
+      if (signedIn && patch.operator) runtime.journal.audit.append({ type: 'operator-signed-in', actor: patch.operator, data: {} });
       if (restartNeeded) await restart();
       return settingsView();
     },
@@ -512,6 +589,7 @@ export async function createStationBackend(options: StationServiceOptions): Prom
       if (input.kind === 'ssws') {
         await secrets.set(SECRET.ssws, input.token);
         updateSettings({ orgUrl: org.origin, credentialKind: 'ssws', oauthClientId: undefined, virtualKeys: isLoopbackHost(org.hostname) ? settings.virtualKeys : 0 });
+        auditSettings({ orgUrl: org.origin, credentialKind: 'ssws' });
       } else {
         let jwk: unknown;
         try {
@@ -522,21 +600,38 @@ export async function createStationBackend(options: StationServiceOptions): Prom
         if (typeof jwk !== 'object' || jwk === null || !('d' in jwk)) throw new StationRequestError('bad-request', 'That JWK has no private part ("d"). Paste the private key of the API Services app.');
         await secrets.set(SECRET.oauthJwk, JSON.stringify(jwk));
         updateSettings({ orgUrl: org.origin, credentialKind: 'oauth', oauthClientId: input.clientId, virtualKeys: isLoopbackHost(org.hostname) ? settings.virtualKeys : 0 });
+        auditSettings({ orgUrl: org.origin, credentialKind: 'oauth', oauthClientId: input.clientId });
       }
       await restart();
       return settingsView();
     },
     'settings.useSimulator': async () => {
+      auditSettings({ orgUrl: 'simulator' });
       updateSettings({ orgUrl: undefined, credentialKind: 'none', oauthClientId: undefined, virtualKeys: settings.virtualKeys || 2 });
       await restart();
       return settingsView();
     },
-      'stationKeys.list': async () => stationKeys(),
+    'stationKeys.list': async () => stationKeys(),
     'stationKeys.rotate': async () => {
       await keyring.rotate();
+      runtime.journal.audit.append({ type: 'keys-rotated', ...(settings.operator ? { actor: settings.operator } : {}), data: { kids: keyring.list().filter((k) => k.current).map((k) => k.kid) } });
       emit({ type: 'notice', level: 'info', message: 'Station keys rotated. Orders enrolled under the old keys still finish.' });
       return stationKeys();
     },
+    ...createRecordHandlers({
+      dataDir: options.dataDir,
+      keyring,
+      printer,
+      journal: () => runtime.journal,
+      okta: () => runtime.okta,
+      settings: () => settings,
+      updateSettings: (patch, changed) => {
+        updateSettings(patch);
+        auditSettings(changed);
+      },
+      historyEntry: (jobId) => historyEntries(runtime.journal.jobRecords().filter((r) => r.jobId === jobId))[0],
+      notify: (message) => emit({ type: 'notice', level: 'warning', message }),
+    }),
   };
 
   if (options.org) await adoptOrg(options.org.url, options.org.credentials);
@@ -579,11 +674,13 @@ export async function createStationBackend(options: StationServiceOptions): Prom
         return () => listeners.delete(listener);
       },
     },
+    documents,
     get orgUrl() {
       return runtime.orgUrl;
     },
     async close() {
       clearInterval(probe);
+      documents.close();
       await stopRuntime(runtime);
     },
   };

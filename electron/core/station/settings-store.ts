@@ -15,6 +15,11 @@ export const StationSettingsSchema = z.object({
   delivery: z.enum(['email', 'print', 'both', 'hold']).default('email'),
   sounds: z.boolean().default(true),
   printer: z.string().optional(),
+  paper: z.enum(['a4', 'letter']).default('a4'),
+  labelSize: z.enum(['62mm', '4x6in']).default('62mm'),
+  /** `require`: a key whose attestation does not chain to a trusted root is never activated. */
+  attestationPolicy: z.enum(['require', 'record-only']).default('require'),
+  aaguidAllowList: z.array(z.string()).default([]),
   virtualKeys: z.number().int().min(0).max(16).default(2),
   operator: z.string().optional(),
 });

@@ -16,6 +16,8 @@ const AFTER_STEP: Readonly<Record<StepName, { state: TileState; step: string }>>
   'pin-sealed': { state: 'setting-pin', step: 'Setting the PIN' },
   'pin-set': { state: 'creating-credential', step: 'Creating the credential' },
   'credential-made': { state: 'verifying', step: 'Configuring and verifying the key' },
+  'attestation-rejected': { state: 'failed', step: 'Not a genuine key — quarantine it' },
+  'mailer-printed': { state: 'creating-credential', step: 'PIN mailer printed — creating the credential' },
   'key-configured': { state: 'verifying', step: 'Verifying the key' },
   verified: { state: 'activating', step: 'Activating in Okta' },
   'awaiting-activation': { state: 'awaiting-activation', step: 'Programmed — remove key; it activates on sync' },
@@ -46,6 +48,8 @@ const ACTION: Readonly<Record<string, string>> = {
   offline: 'Enroll this order ahead while online, or wait until Okta is reachable.',
   cancelled: 'Press Retry, or Skip to the next order.',
   internal: 'Press Retry. If it fails again, quarantine the key and report the problem.',
+  'untrusted-key': 'Set this key aside for the vendor; its order goes to another key.',
+  printing: 'Fix the printer, reset this key, then press Retry.',
 };
 
 export function failureOf(error: ProvisioningErrorView): Failure {
@@ -123,6 +127,7 @@ export class TileBoard {
       state: 'enrolling',
       step: 'Resuming after a restart',
       startedAt: new Date().toISOString(),
+      finishedAt: undefined,
       failure: undefined,
       order: { orderId, user: order?.user ?? orderId, ...(order?.displayName ? { displayName: order.displayName } : {}) },
     });
@@ -183,6 +188,7 @@ export class TileBoard {
               step: 'Enrolling with Okta',
               progress: 0,
               startedAt: new Date().toISOString(),
+              finishedAt: undefined,
               failure: undefined,
               order: { orderId: event.orderId, user: order?.user ?? event.orderId, ...(order?.displayName ? { displayName: order.displayName } : {}) },
             }),
@@ -211,17 +217,27 @@ export class TileBoard {
         break;
       case 'job-done': {
         const entry = this.#entries.get(event.keyPath);
-        if (entry) put(this.#update(entry, { state: 'done', step: 'Done — remove key', progress: 1, touch: 'none' }));
+        if (entry) put(this.#update(entry, { state: 'done', step: 'Done — remove key', progress: 1, touch: 'none', finishedAt: new Date().toISOString() }));
         break;
       }
       case 'job-awaiting-activation': {
         const entry = this.#entries.get(event.keyPath);
-        if (entry && !entry.keyGone) put(this.#update(entry, { state: 'awaiting-activation', step: 'Programmed — remove key; it activates on sync', progress: 1, touch: 'none' }));
+        if (entry && !entry.keyGone) {
+          put(this.#update(entry, { state: 'awaiting-activation', step: 'Programmed — remove key; it activates on sync', progress: 1, touch: 'none', finishedAt: new Date().toISOString() }));
+        }
         break;
       }
       case 'job-failed': {
         const entry = this.#entries.get(event.keyPath);
-        if (entry && !entry.quarantined && !entry.keyGone) put(this.#update(entry, { state: 'failed', step: 'Failed', touch: 'none', failure: failureOf(event.error) }));
+        if (!entry || entry.quarantined || entry.keyGone) break;
+        const finishedAt = new Date().toISOString();
+        if (event.error.code === 'untrusted-key') {
+          // A key that may not be genuine is never offered another order.
+          entry.quarantined = true;
+          put(this.#update(entry, { state: 'quarantined', step: 'Not a genuine key — set it aside', touch: 'none', failure: failureOf(event.error), finishedAt }));
+        } else {
+          put(this.#update(entry, { state: 'failed', step: 'Failed', touch: 'none', failure: failureOf(event.error), finishedAt }));
+        }
         break;
       }
       default:
@@ -253,7 +269,7 @@ export class TileBoard {
         return this.#update(entry, { ...identity, state: 'checking', step: 'Checking the key', progress: 0, failure: undefined, order: undefined });
       case 'ready':
         entry.orderId = undefined;
-        return this.#update(entry, { ...identity, state: 'waiting-order', step: 'Ready — scan an order', progress: 0, failure: undefined, order: undefined, startedAt: undefined, touch: 'none' });
+        return this.#update(entry, { ...identity, state: 'waiting-order', step: 'Ready — scan an order', progress: 0, failure: undefined, order: undefined, startedAt: undefined, finishedAt: undefined, touch: 'none' });
       case 'refused': {
         const failure = key.error ? failureOf(key.error) : undefined;
         const state: TileState = key.error?.code === 'key-not-fresh' || key.error?.code === 'reset-not-allowed' ? 'needs-reset' : 'not-supported';

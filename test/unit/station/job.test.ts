@@ -143,12 +143,12 @@ describe('the pipeline', () => {
   it('holds the PIN when the order says so, and journals that nothing was sent', async () => {
     const bench = await openBench();
     try {
-      bench.engine.addOrders([{ user: 'alice@example.com', orderId: 'o-1', delivery: 'print' }]);
+      bench.engine.addOrders([{ user: 'alice@example.com', orderId: 'o-1', delivery: 'hold' }]);
       await startAndSettle(bench);
       expect(bench.sim.state.enrollments(ALICE_ID).map((f) => f.status)).toEqual(['ACTIVE']);
       expect(bench.sim.state.outbox()).toEqual([]);
       const [job] = bench.journal.jobsOfOrder('o-1');
-      expect(bench.journal.steps(job!.id).find((s) => s.name === 'pin-delivered')?.data).toEqual({ method: 'print', sent: false });
+      expect(bench.journal.steps(job!.id).find((s) => s.name === 'pin-delivered')?.data).toEqual({ method: 'hold', sent: false });
     } finally {
       await bench.close();
     }

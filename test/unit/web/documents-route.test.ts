@@ -81,6 +81,14 @@ describe('GET /documents/<token>', () => {
     expect((await fetchDocument(token)).status).toBe(200);
   });
 
+  it('serves a plain same-origin link from the station page, but not a link on another site', async () => {
+    const { token } = documents.offer(mailer(), 'mailer.pdf');
+    expect((await fetchDocument(token, { 'sec-fetch-site': 'cross-site' })).status).toBe(403);
+    expect((await fetchDocument(token, { 'sec-fetch-site': 'same-site' })).status).toBe(403);
+    expect(documents.size).toBe(1);
+    expect((await fetchDocument(token, { 'sec-fetch-site': 'same-origin' })).status).toBe(200);
+  });
+
   it('does not let a HEAD request use up the download', async () => {
     const { token } = documents.offer(mailer(), 'mailer.pdf');
     const head = await fetchDocument(token, { [DOCUMENT_SESSION_HEADER]: session }, 'HEAD');
