@@ -13,12 +13,12 @@ import type { HidBackend, HidDescriptor } from '../hid/device.js';
 import { KeyDiscovery } from '../hid/discovery.js';
 import type { OktaClient } from '../okta/client.js';
 import type { StationKeyring } from '../wire/station-keys.js';
-import { DEFAULT_TIMEOUTS, JobAbandoned, assertKeyFit, assertKeyMayUseOrg, runJob, type JobEnvironment, type JobEvent, type JobOptions, type JobResult, type StepTimeouts } from './job.js';
+import { DEFAULT_TIMEOUTS, JobAbandoned, inspectKey, runJob, type JobEnvironment, type JobEvent, type JobOptions, type JobResult, type StepTimeouts } from './job.js';
 import type { AttestationGate, MailerDesk } from './job-ports.js';
 import type { StepName } from './job-steps.js';
 import { deriveJobState, readyToActivate } from './job-state.js';
 import { isParked, type Journal, type JobRow, type NewOrder, type OrderRow } from './journal.js';
-import { identifyKey, sameKey, type KeyIdentity } from './key-identity.js';
+import { sameKey, type KeyIdentity } from './key-identity.js';
 import { OfflineBatch, type BatchEvent, type BatchSummary, type SyncStatus } from './offline-batch.js';
 import type { RandomBytes } from './pin-policy.js';
 import { ProvisioningError, RESET_INSTRUCTION, keyRemovedError, toProvisioningError, type ProvisioningErrorView } from './provisioning-errors.js';
@@ -428,17 +428,11 @@ export class ProvisioningEngine {
   /** getInfo, identity and the key-checked rules: ready, or refused with the technician's next step. */
   async #check(entry: KeyEntry): Promise<void> {
     this.#setStatus(entry, 'checking');
-    try {
-      assertKeyMayUseOrg(entry.descriptor, this.#options.okta.org);
-      entry.info = await entry.ctap!.getInfo({ timeoutMs: this.#env.timeouts.keyMs });
-      entry.identity = identifyKey(entry.descriptor, entry.info);
-      assertKeyFit(entry.info);
-      entry.error = undefined;
-      this.#setStatus(entry, 'ready');
-    } catch (error) {
-      entry.error = toProvisioningError(error, 'checking the key').toView();
-      this.#setStatus(entry, 'refused');
-    }
+    const inspection = await inspectKey({ descriptor: entry.descriptor, ctap: entry.ctap! }, this.#options.okta.org, { timeoutMs: this.#env.timeouts.keyMs });
+    entry.info = inspection.info;
+    entry.identity = inspection.identity;
+    entry.error = inspection.fit ? undefined : inspection.refusal.toView();
+    this.#setStatus(entry, inspection.fit ? 'ready' : 'refused');
   }
 
   #depart(path: string): void {

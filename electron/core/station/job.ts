@@ -160,12 +160,27 @@ export function assertKeyFit(info: AuthenticatorInfo): void {
   }
 }
 
-/** Reads getInfo and applies the key-checked rules; the engine runs this when a key is plugged in. */
-export async function inspectKey(key: KeySession, org: OktaOrg, options: CallOptions): Promise<{ info: AuthenticatorInfo; identity: KeyIdentity }> {
-  assertKeyMayUseOrg(key.descriptor, org);
-  const info = await key.ctap.getInfo(options);
-  assertKeyFit(info);
-  return { info, identity: identifyKey(key.descriptor, info) };
+/** A key as checked: fit to provision, or refused with the reason — and, when getInfo answered, its identity either way. */
+export type KeyInspection =
+  | { readonly fit: true; readonly info: AuthenticatorInfo; readonly identity: KeyIdentity }
+  | { readonly fit: false; readonly refusal: ProvisioningError; readonly info?: AuthenticatorInfo; readonly identity?: KeyIdentity };
+
+/**
+ * Reads getInfo and applies the key-checked rules. The engine runs it when a key is plugged in (a refused
+ * key's tile still names its model and serial), and each job runs it again before touching the key.
+ */
+export async function inspectKey(key: KeySession, org: OktaOrg, options: CallOptions): Promise<KeyInspection> {
+  let info: AuthenticatorInfo | undefined;
+  let identity: KeyIdentity | undefined;
+  try {
+    assertKeyMayUseOrg(key.descriptor, org);
+    info = await key.ctap.getInfo(options);
+    identity = identifyKey(key.descriptor, info);
+    assertKeyFit(info);
+    return { fit: true, info, identity };
+  } catch (error) {
+    return { fit: false, refusal: toProvisioningError(error, 'checking the key'), ...(info ? { info } : {}), ...(identity ? { identity } : {}) };
+  }
 }
 
 interface OpenedRequests {
@@ -283,7 +298,9 @@ class Pipeline {
   private async program(key: KeySession): Promise<void> {
     let state = this.state();
     this.doing = 'checking the key';
-    const { info, identity } = await inspectKey(key, this.env.okta.org, this.keyOptions());
+    const inspection = await inspectKey(key, this.env.okta.org, this.keyOptions());
+    if (!inspection.fit) throw inspection.refusal;
+    const { info, identity } = inspection;
     if (!state.keyChecked) {
       this.commit('key-checked', {
         ...identity,
