@@ -9,7 +9,10 @@ import {
   type Channel,
   type ChannelArgs,
   type ChannelResult,
+  type DeliveryRecord,
   type HistoryEntry,
+  type JobDetail,
+  type PinDeliveryState,
   type KeyTile,
   type Order,
   type Result,
@@ -18,6 +21,7 @@ import {
   type StationEvent,
   type StationHandlers,
   type StationStatus,
+  type TrustStatus,
 } from '../../electron/contract/index.js';
 
 export interface FakeStationOptions {
@@ -100,6 +104,14 @@ function makeOrders(count: number): Order[] {
   });
 }
 
+function pinStateOf(index: number, failed: boolean): PinDeliveryState {
+  if (failed) return 'none';
+  if (index % 7 === 1) return 'held';
+  if (index % 11 === 2) return 'printed';
+  if (index % 13 === 3) return 'failed';
+  return 'sent';
+}
+
 function makeHistory(count: number): HistoryEntry[] {
   const causes = ['PIN already set', 'Okta rate limit', 'Attestation rejected', 'Key removed too early'];
   return Array.from({ length: count }, (_, i) => {
@@ -118,9 +130,52 @@ function makeHistory(count: number): HistoryEntry[] {
       finishedAt: new Date(started + 95_000).toISOString(),
       durationMs: 95_000,
       enrollmentIds: failed ? [] : [`enr-${i + 1}`],
+      pin: pinStateOf(i, failed),
     };
   });
 }
+
+const DELIVERY_OUTCOMES: Record<Exclude<PinDeliveryState, 'none'>, { method: DeliveryRecord['method']; outcome: DeliveryRecord['outcome'] }> = {
+  sent: { method: 'email', outcome: 'sent' },
+  printed: { method: 'print', outcome: 'printed' },
+  held: { method: 'hold', outcome: 'held' },
+  failed: { method: 'email', outcome: 'failed' },
+};
+
+/** A plausible record of one fake job: its steps a few seconds apart, a retry now and then, where the PIN went. */
+function recordOf(entry: HistoryEntry, deliveries: DeliveryRecord[], operator: string | undefined): JobDetail {
+  const start = Date.parse(entry.startedAt);
+  const at = (seconds: number) => new Date(start + seconds * 1000).toISOString();
+  const names = ['Enrolled', 'PIN set', 'Credential created', 'Attestation verified', 'Activated', 'PIN delivery'];
+  const steps = names
+    .slice(0, entry.outcome === 'done' ? names.length : 2)
+    .map((name, i) => ({ name, at: at(i * 15 + 3), summary: i === 0 ? `Okta enrollment ${entry.enrollmentIds[0] ?? 'not made'}` : `${name} on ${entry.port}` }));
+  const failed = entry.outcome === 'failed';
+  const index = Number(entry.jobId.replace(/\D/g, '')) || 0;
+  return {
+    entry,
+    key: { aaguid: 'cb69481e-8ff7-4039-93ec-0a2729a154a8', model: entry.model, serial: entry.serial, serialSource: entry.serial ? 'usb' : 'none', firmware: '5.4.3' },
+    userId: `00u${String(index).padStart(17, '0')}`,
+    operator,
+    delivery: entry.pin === 'printed' ? 'print' : entry.pin === 'held' ? 'hold' : 'email',
+    steps,
+    attempts:
+      failed || index % 5 === 0
+        ? [{ step: failed ? 'PIN set' : 'Enrolled', at: at(20), code: failed ? 'ctap-pin-auth-blocked' : 'okta-rate-limited', cause: entry.failureCause ?? 'Okta asked the station to slow down; retried after 2 s.', oktaRequestId: failed ? undefined : `req-${index}-rl`, ctapStatus: failed ? 'CTAP2_ERR_PIN_AUTH_BLOCKED (0x34)' : undefined }]
+        : [],
+    attestation: failed
+      ? undefined
+      : { trusted: true, reason: 'The attestation chains to the Yubico root and the MDS lists this model as FIDO_CERTIFIED_L1.', source: 'mds', rootSubject: 'CN=Yubico U2F Root CA Serial 457200631', leafSubject: 'CN=Yubico U2F EE Serial 1234567', mdsStatus: 'FIDO_CERTIFIED_L1' },
+    deliveries,
+    can: { confirmDelivery: entry.pin === 'held', resendPin: entry.pin === 'sent' || entry.pin === 'failed', printLabel: entry.outcome === 'done' },
+  };
+}
+
+/** The smallest PDF a viewer opens: what a "label" download carries in the fake. */
+const TINY_PDF_BASE64URL = btoa('%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n')
+  .replace(/\+/g, '-')
+  .replace(/\//g, '_')
+  .replace(/=+$/, '');
 
 /** Parses the fake's import format: a header line, then `user,delivery` rows (CSV) or a JSON array. */
 function parseImport(fileName: string, text: string, firstId: number): { orders: Order[]; errors: { line: number; message: string }[] } {
@@ -179,6 +234,38 @@ export function createFakeStation(options: FakeStationOptions = {}): FakeStation
     sounds: true,
     virtualKeys: 2,
     operator: status.operator,
+    paper: 'a4',
+    labelSize: '62mm',
+  };
+  const trust: TrustStatus = {
+    policy: 'require',
+    aaguidAllowList: [],
+    mds: { present: true, serial: 84, nextUpdate: new Date(Date.now() + 20 * 86_400_000).toISOString(), stale: false, entries: 1_287 },
+    vendorRoots: [
+      { subject: 'CN=Yubico U2F Root CA Serial 457200631', sha256: '7b1f5e0c3a0e5a4c5d0f2e1b9c8a7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a1b0c' },
+      { subject: 'CN=Feitian FIDO Root CA', sha256: '0c1b2a3f4e5d6c7b8a9f0e1d2c3b4a5f6e7d8c9b0a1f2e3d4c5b6a7f8e9d0c1b' },
+    ],
+  };
+  /** Where each job's PIN went, newest last. */
+  const deliveries = new Map<string, DeliveryRecord[]>(
+    history.filter((h) => h.pin !== 'none').map((h) => [h.jobId, [{ ...DELIVERY_OUTCOMES[h.pin as Exclude<PinDeliveryState, 'none'>], at: h.finishedAt ?? h.startedAt, operator: status.operator, oktaRequestId: h.pin === 'sent' ? `req-${h.jobId}` : undefined }]]),
+  );
+  const jobAt = (jobId: string) => {
+    const entry = history.find((h) => h.jobId === jobId);
+    if (!entry) throw new StationRequestError('not-found', `There is no job ${jobId}.`);
+    return entry;
+  };
+  const sendHeld = (entry: HistoryEntry): string | undefined => {
+    if (entry.pin !== 'held') return `The PIN of ${entry.user} is not held (it is ${entry.pin}).`;
+    entry.pin = 'sent';
+    deliveries.set(entry.jobId, [...(deliveries.get(entry.jobId) ?? []), { method: 'email', outcome: 'sent', at: new Date().toISOString(), operator: status.operator, oktaRequestId: `req-${entry.jobId}-confirm` }]);
+    return undefined;
+  };
+  const heldPins = (query: string | undefined) => {
+    const q = query?.toLowerCase();
+    return history
+      .filter((h) => h.pin === 'held' && (!q || [h.user, h.orderId, h.serial ?? ''].some((v) => v.toLowerCase().includes(q))))
+      .map((h) => ({ jobId: h.jobId, orderId: h.orderId, user: h.user, model: h.model, serial: h.serial, heldSince: h.finishedAt ?? h.startedAt }));
   };
 
   const emit = (event: StationEvent) => {
@@ -320,6 +407,80 @@ export function createFakeStation(options: FakeStationOptions = {}): FakeStation
       format === 'json'
         ? { fileName: 'keybench-history.json', mimeType: 'application/json', content: JSON.stringify(history, null, 2) }
         : { fileName: 'keybench-history.csv', mimeType: 'text/csv', content: ['jobId,orderId,user,outcome', ...history.map((h) => `${h.jobId},${h.orderId},${h.user},${h.outcome}`)].join('\n') },
+    'history.record': async ({ jobId }) => copy(recordOf(jobAt(jobId), deliveries.get(jobId) ?? [], status.operator)),
+    'pins.held': async ({ query, offset, limit }) => {
+      const matching = heldPins(query);
+      return { total: matching.length, items: matching.slice(offset, offset + limit) };
+    },
+    'pins.confirmDelivery': async ({ jobIds }) => {
+      const failed = jobIds.flatMap((jobId) => {
+        const message = sendHeld(jobAt(jobId));
+        return message ? [{ jobId, message }] : [];
+      });
+      const sent = jobIds.length - failed.length;
+      return { sent, failed, message: `Okta is sending ${sent} PIN${sent === 1 ? '' : 's'}.` };
+    },
+    'pins.confirmDeliveryFile': async ({ text }) => {
+      const errors: { line: number; message: string }[] = [];
+      let sent = 0;
+      text.split(/\r?\n/).forEach((raw, i) => {
+        const code = (raw.split(',')[0] ?? '').trim();
+        if (code === '' || (i === 0 && /order|login|serial/i.test(code))) return;
+        const entry = history.find((h) => h.pin === 'held' && [h.orderId, h.user, h.serial].includes(code));
+        if (!entry) errors.push({ line: i + 1, message: `"${code.slice(0, 60)}" matches no held PIN.` });
+        else if (!sendHeld(entry)) sent++;
+      });
+      return { sent, failed: [], errors, message: `Okta is sending ${sent} PIN${sent === 1 ? '' : 's'}.` };
+    },
+    'pins.resend': async ({ jobId }) => {
+      const entry = jobAt(jobId);
+      if (entry.pin !== 'sent' && entry.pin !== 'failed') throw new StationRequestError('conflict', `The PIN of ${entry.user} cannot be sent again (it is ${entry.pin}).`);
+      entry.pin = 'sent';
+      deliveries.set(jobId, [...(deliveries.get(jobId) ?? []), { method: 'email', outcome: 'sent', at: new Date().toISOString(), operator: status.operator, oktaRequestId: `req-${jobId}-again` }]);
+      return { message: `Okta is sending the PIN to ${entry.user} again.` };
+    },
+    'labels.print': async ({ jobId, output }) => {
+      const entry = jobAt(jobId);
+      if (output === 'pdf') return { message: 'Label ready.', pdf: { fileName: `label-${entry.orderId}.pdf`, base64url: TINY_PDF_BASE64URL } };
+      return { message: `Label for ${entry.orderId} sent to ${settings.printer || 'the default printer'}.` };
+    },
+    'printers.list': async () => ({
+      printers: [
+        { name: 'Brother_QL_820NWB', isDefault: true, description: 'Label printer', state: 'idle' as const },
+        { name: 'HP_LaserJet_M404', isDefault: false, description: 'Office laser', state: 'stopped' as const },
+      ],
+    }),
+    'preflight.run': async ({ users }) => ({
+      ok: (users ?? []).every((u) => u.endsWith('@example.com')),
+      ranAt: new Date().toISOString(),
+      checks: [
+        { id: 'token', status: 'pass' as const, detail: 'The API token is valid and belongs to a super admin.' },
+        { id: 'scopes', status: 'pass' as const, detail: 'The token may call the WebAuthn preregistration API.' },
+        { id: 'preregistration', status: 'pass' as const, detail: 'WebAuthn preregistration is enabled in this org.' },
+        { id: 'clock', status: 'warn' as const, detail: "This computer's clock is 40 s ahead of Okta's.", fix: 'Turn on network time (timedatectl set-ntp true).' },
+        ...(users ?? []).map((user) =>
+          user.endsWith('@example.com')
+            ? { id: 'user', subject: user, status: 'pass' as const, detail: 'The user exists and is active.' }
+            : { id: 'user', subject: user, status: 'fail' as const, detail: 'No such user in the org.', fix: 'Check the login, or create the user in Okta first.' },
+        ),
+      ],
+    }),
+    'trust.status': async () => copy(trust),
+    'trust.importMds': async ({ text }) => {
+      if (text.split('.').length !== 3) throw new StationRequestError('conflict', 'This file is not an MDS blob (a signed JWT). Download blob.jwt from mds3.fidoalliance.org and import that file.');
+      trust.mds = { present: true, serial: (trust.mds.serial ?? 0) + 1, nextUpdate: new Date(Date.now() + 30 * 86_400_000).toISOString(), stale: false, entries: 1_301 };
+      return copy(trust);
+    },
+    'trust.update': async ({ policy, aaguidAllowList }) => {
+      if (policy) trust.policy = policy;
+      if (aaguidAllowList) trust.aaguidAllowList = aaguidAllowList.map((a) => a.toLowerCase());
+      return copy(trust);
+    },
+    'audit.verify': async () => ({ ok: true, entries: history.length * 8, seals: [{ batchId: 'batch-1', headSeq: history.length * 8 - 12, valid: true }], unsealedTail: 12 }),
+    'audit.export': async ({ format }) =>
+      format === 'jsonl'
+        ? { fileName: 'keybench-audit.jsonl', mimeType: 'application/x-ndjson', encoding: 'utf8' as const, content: history.map((h, i) => JSON.stringify({ seq: i + 1, jobId: h.jobId, outcome: h.outcome })).join('\n') }
+        : { fileName: 'keybench-audit.pdf', mimeType: 'application/pdf', encoding: 'base64url' as const, content: TINY_PDF_BASE64URL },
     'settings.get': async () => copy(settings),
     'settings.update': async (changes) => {
       Object.assign(settings, Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined)));

@@ -94,6 +94,7 @@ export function jobDetail(journal: Journal, deliveries: DeliveryLog, entry: Hist
     }),
   );
   const order = journal.order(job.orderId);
+  const held = deliveries.isHeld(entry.jobId);
   return {
     entry,
     key: {
@@ -119,8 +120,9 @@ export function jobDetail(journal: Journal, deliveries: DeliveryLog, entry: Hist
     ...(verdict ? { attestation: verdict } : {}),
     deliveries: [...firstDeliveries(steps, job.operator), ...later],
     can: {
-      confirmDelivery: deliveries.isHeld(entry.jobId),
-      resendPin: state.activated !== undefined,
+      confirmDelivery: held,
+      // A held PIN goes out by confirming the delivery, never by a resend that skips the confirmation.
+      resendPin: state.activated !== undefined && !held,
       printLabel: state.enrolled !== undefined,
     },
   };

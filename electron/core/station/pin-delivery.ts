@@ -84,6 +84,9 @@ export class PinDelivery {
 
   /** Okta sends the PIN of an active factor again. */
   async resend(jobId: string, signal?: AbortSignal): Promise<{ requestId?: string }> {
+    if (this.deps.deliveries.isHeld(jobId)) {
+      throw new PinDeliveryError(`${this.describe(jobId)} has its PIN held until the key is delivered. Confirm the delivery instead; that sends the PIN.`);
+    }
     return this.send(jobId, 'resend', signal);
   }
 

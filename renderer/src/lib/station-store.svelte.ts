@@ -15,6 +15,7 @@ import { isSettled } from './tile-look.js';
 
 export type Sound = Extract<StationEvent, { type: 'sound' }>['sound'];
 export type NoticeLevel = Extract<StationEvent, { type: 'notice' }>['level'];
+export type DocumentEvent = Extract<StationEvent, { type: 'document' }>;
 
 /** What the rest of the page reacts to (announcements, sounds, notices); the store only reports. */
 export interface StationHooks {
@@ -23,6 +24,8 @@ export interface StationHooks {
   statusChanged?(previous: StationStatus | undefined, next: StationStatus): void;
   notice?(level: NoticeLevel, message: string): void;
   sound?(sound: Sound): void;
+  /** Browser mode: a one-time document (a PIN mailer) is ready to download. */
+  document?(event: DocumentEvent): void;
 }
 
 const byLabel = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' });
@@ -106,6 +109,9 @@ export class StationStore {
         break;
       case 'sound':
         this.#hooks.sound?.(event.sound);
+        break;
+      case 'document':
+        this.#hooks.document?.(event);
         break;
     }
   }

@@ -47,6 +47,8 @@ describe('held PINs', () => {
       expect(held.items.map((h) => h.orderId).sort()).toEqual(['o-1', 'o-2']);
 
       const alice = held.items.find((h) => h.orderId === 'o-1')!;
+      await expect(deliveryOf(bench).resend(alice.jobId)).rejects.toThrow(/held until the key is delivered/);
+      expect(bench.sim.state.outbox()).toEqual([]);
       const result = await deliveryOf(bench).confirm([alice.jobId]);
       expect(result).toEqual({ sent: 1, failed: [] });
       expect(bench.sim.state.outbox().map((m) => m.userId)).toEqual([ALICE_ID]);

@@ -105,3 +105,34 @@ describe('station service on the embedded simulator', () => {
     expect(await call('jobs.quarantine', { port: 'nowhere' })).toMatchObject({ ok: false, error: { code: 'not-found' } });
   });
 });
+
+describe('station service: delivery settings, held PINs and the audit trail', () => {
+  it('holds the PIN of a scanned order when the station delivers by hold, records it, and sends it once confirmed', async () => {
+    expect(await call('settings.update', { delivery: 'hold', pin: { minLength: 8, forceChangePin: true }, operator: 'tess' })).toMatchObject({ ok: true });
+    await until(async () => (await tilesNow()).filter((t) => t.state === 'waiting-order').length === 2, 'ready tiles');
+    expect(await call('orders.scan', { code: 'alice@example.com' })).toMatchObject({ ok: true });
+    // The tile says when the key was done, so the technician reads "Done 2 min ago".
+    await until(() => events.some((e) => e.type === 'tile' && e.tile.state === 'done' && e.tile.finishedAt !== undefined), 'a done tile with its time');
+
+    const held = (await call('pins.held', {})) as { ok: true; data: { total: number; items: { jobId: string; user: string }[] } };
+    expect(held.data.items.map((h) => h.user)).toEqual(['alice@example.com']);
+    const jobId = held.data.items[0]!.jobId;
+    const record = (await call('history.record', { jobId })) as { ok: true; data: { can: { confirmDelivery: boolean; resendPin: boolean }; entry: { pin: string }; attestation?: { trusted: boolean } } };
+    expect(record.data.can).toMatchObject({ confirmDelivery: true, resendPin: false });
+    expect(record.data.entry.pin).toBe('held');
+    expect(record.data.attestation?.trusted).toBe(true);
+    expect(await call('pins.resend', { jobId })).toMatchObject({ ok: false, error: { code: 'conflict' } });
+
+    expect(await call('pins.confirmDelivery', { jobIds: [jobId] })).toMatchObject({ ok: true, data: { sent: 1, failed: [] } });
+    const after = (await call('history.record', { jobId })) as { ok: true; data: { entry: { pin: string }; deliveries: { outcome: string; operator?: string; oktaRequestId?: string }[] } };
+    expect(after.data.entry.pin).toBe('sent');
+    expect(after.data.deliveries.at(-1)).toMatchObject({ outcome: 'sent', operator: 'tess' });
+
+    const audit = (await call('audit.verify', {})) as { ok: true; data: { ok: boolean; entries: number } };
+    expect(audit.data.ok).toBe(true);
+    const exported = (await call('audit.export', { format: 'jsonl' })) as { ok: true; data: { content: string } };
+    const types = exported.data.content.split('\n').slice(1).filter(Boolean).map((line) => (JSON.parse(line) as { type: string; data: Record<string, unknown> }));
+    expect(types.map((t) => t.type)).toEqual(expect.arrayContaining(['station-started', 'settings-changed', 'operator-signed-in', 'order-taken', 'pin-held', 'delivery-confirmed', 'batch-sealed']));
+    expect(types.find((t) => t.type === 'settings-changed')?.data).toMatchObject({ delivery: 'hold', pinPolicy: { minLength: 8, forceChangePin: true } });
+  });
+});
