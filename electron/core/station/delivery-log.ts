@@ -19,7 +19,6 @@ export interface HeldPinRow {
   readonly jobId: string;
   readonly orderId: string;
   readonly user: string;
-  readonly userId?: string;
   readonly model?: string;
   readonly serial?: string;
   readonly batchId?: string;
@@ -41,7 +40,6 @@ interface HeldDbRow {
   job_id: string;
   order_id: string;
   user: string;
-  user_id: string | null;
   model: string | null;
   serial: string | null;
   batch_id: string | null;
@@ -101,7 +99,7 @@ export class DeliveryLog {
     const total = Number(this.#db.prepare(`SELECT count(*) ${HELD_FROM}`).pluck().get({ query }));
     const rows = this.#db
       .prepare(
-        `SELECT j.id AS job_id, j.order_id, o.user, j.user_id, j.model, j.serial, j.batch_id, s.at AS held_since ${HELD_FROM}
+        `SELECT j.id AS job_id, j.order_id, o.user, j.model, j.serial, j.batch_id, s.at AS held_since ${HELD_FROM}
          ORDER BY s.id LIMIT @limit OFFSET @offset`,
       )
       .all({ query, limit: filter.limit ?? 100, offset: filter.offset ?? 0 }) as HeldDbRow[];
@@ -112,7 +110,6 @@ export class DeliveryLog {
         orderId: r.order_id,
         user: r.user,
         heldSince: r.held_since,
-        ...(r.user_id === null ? {} : { userId: r.user_id }),
         ...(r.model === null ? {} : { model: r.model }),
         ...(r.serial === null ? {} : { serial: r.serial }),
         ...(r.batch_id === null ? {} : { batchId: r.batch_id }),

@@ -2,8 +2,8 @@
 // never sinks the file: it is reported with its line number and a fix, and every good row is kept. Line numbers
 // are the ones a spreadsheet shows: the header is line 1, a blank row is a line, and a value that spans several
 // text lines (a quoted note with line breaks) is still one line.
-import { CsvError, parse } from 'csv-parse/sync';
 import { z } from 'zod';
+import { normalizeColumnName, readCsvLines } from './csv-lines.js';
 import { lineAt, orderListElementLines } from './json-element-lines.js';
 
 export const DELIVERY_METHODS = ['email', 'print', 'both', 'hold'] as const;
@@ -53,29 +53,8 @@ export function sniffFormat(text: string): OrderFileFormat {
   return first === '[' || first === '{' ? 'json' : 'csv';
 }
 
-function normalizeName(name: string): string {
-  return name.trim().toLowerCase().replace(/[\s_-]+/g, '');
-}
-
 function parseCsv(text: string): OrderImportResult {
-  const records: string[][] = [];
-  let unreadable: OrderImportError | undefined;
-  try {
-    parse(text, {
-      relax_column_count: true,
-      // A stray quote inside a value (5" screen) is kept as a character rather than failing the file.
-      relax_quotes: true,
-      skip_empty_lines: false,
-      on_record: (record: string[]) => {
-        records.push(record);
-        return null;
-      },
-    });
-  } catch (error) {
-    if (!(error instanceof CsvError)) throw error;
-    // Records are one per spreadsheet line, so the one csv-parse could not finish is the next line.
-    unreadable = { line: records.length + 1, message: csvFailureMessage(error) };
-  }
+  const { records, unreadable } = readCsvLines(text);
 
   const collector = new OrderCollector();
   const headerIndex = records.findIndex((record) => !isBlank(record));
@@ -83,7 +62,7 @@ function parseCsv(text: string): OrderImportResult {
     if (unreadable) collector.errors.push(unreadable);
     return collector.result();
   }
-  const header = (records[headerIndex] ?? []).map(normalizeName);
+  const header = (records[headerIndex] ?? []).map(normalizeColumnName);
   if (!header.some((name) => USER_NAMES.includes(name))) {
     const found = header.filter((name) => name !== '').join(', ') || 'nothing';
     collector.errors.push({
@@ -114,13 +93,6 @@ function parseCsv(text: string): OrderImportResult {
 
 function isBlank(record: string[]): boolean {
   return record.every((value) => value.trim() === '');
-}
-
-function csvFailureMessage(error: CsvError): string {
-  if (error.code === 'CSV_QUOTE_NOT_CLOSED') {
-    return 'A value on this line opens a double quote (") that is never closed, so nothing from this line to the end of the file was read. Add the closing quote (or remove the stray one) and import the file again.';
-  }
-  return `This line could not be read as CSV (${error.code}), so nothing from this line to the end of the file was read. Open the file in a spreadsheet, save it again as CSV and import it again.`;
 }
 
 const OrderListSchema = z.union([z.array(z.unknown()), z.looseObject({ orders: z.array(z.unknown()) })]);
@@ -156,7 +128,7 @@ function parseJson(text: string): OrderImportResult {
     const fields = new Map<string, string>();
     const problems: string[] = [];
     for (const [key, value] of Object.entries(item)) {
-      const name = normalizeName(key);
+      const name = normalizeColumnName(key);
       if (!KNOWN_NAMES.has(name) || fields.has(name) || value === null) continue;
       if (typeof value === 'string') fields.set(name, value);
       else if (typeof value === 'number' && Number.isFinite(value)) fields.set(name, String(value));

@@ -2,8 +2,8 @@
 // or from a file of delivered orders), and an active key's PIN can be sent again. Okta sends it — it
 // holds the PIN sealed in `pinResponseJwe` — so no station ever needs the PIN again; a printed PIN can
 // never be printed twice. Every send is journaled with Okta's request id.
-import { CsvError, parse } from 'csv-parse/sync';
 import type { OktaClient } from '../okta/client.js';
+import { normalizeColumnName, readCsvLines } from './csv-lines.js';
 import { deriveJobState, enrollmentIdsOf } from './job-state.js';
 import type { DeliveryLog, HeldPinRow } from './delivery-log.js';
 import type { Journal } from './journal.js';
@@ -137,28 +137,13 @@ const COLUMN_NAMES = new Map([
 function readDeliveredValues(text: string): { values: { line: number; value: string }[]; errors: { line: number; message: string }[] } {
   const content = text.replace(/^\uFEFF/, '');
   if (content.trim() === '') return { values: [], errors: [{ line: 1, message: 'The file is empty. List one delivered order id, login or key serial per line.' }] };
-  // One record per spreadsheet line (blank lines kept), so a record's index is its line number.
-  const records: string[][] = [];
-  try {
-    parse(content, {
-      relax_column_count: true,
-      relax_quotes: true,
-      skip_empty_lines: false,
-      on_record: (record: string[]) => {
-        records.push(record);
-        return null;
-      },
-    });
-  } catch (error) {
-    if (!(error instanceof CsvError)) throw error;
-    return { values: [], errors: [{ line: records.length + 1, message: `This line is not readable CSV (${error.message}). Save the file as CSV with one value per line.` }] };
-  }
+  const { records, unreadable } = readCsvLines(content);
   const rows = records.map((record, index) => ({ record: record.map((v) => v.trim()), line: index + 1 })).filter((r) => r.record.some((v) => v !== ''));
-  const header = rows[0]?.record.map((name) => COLUMN_NAMES.get(name.toLowerCase().replace(/[\s_-]+/g, '')));
+  const header = rows[0]?.record.map((name) => COLUMN_NAMES.get(normalizeColumnName(name)));
   const named = header?.some((kind) => kind !== undefined) ?? false;
   const column = named ? (['order', 'user', 'serial'].map((kind) => header!.indexOf(kind)).find((i) => i >= 0) ?? 0) : 0;
   const values: { line: number; value: string }[] = [];
-  const errors: { line: number; message: string }[] = [];
+  const errors: { line: number; message: string }[] = unreadable ? [unreadable] : [];
   for (const { record, line } of named ? rows.slice(1) : rows) {
     const value = record[column]?.trim() ?? '';
     if (value === '') errors.push({ line, message: 'This line has no order id, login or serial in the expected column.' });

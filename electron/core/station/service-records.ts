@@ -106,19 +106,7 @@ export function createRecordHandlers(ctx: RecordContext): Pick<StationHandlers, 
   return {
     'history.record': async ({ jobId }) => jobDetail(ctx.journal(), ctx.journal().deliveries, requireEntry(jobId)),
     'pins.held': async ({ query, offset, limit }) => {
-      const { total, items } = ctx.journal().deliveries.held({ ...(query ? { query } : {}), offset, limit });
-      return {
-        total,
-        items: items.map((h) => ({
-          jobId: h.jobId,
-          orderId: h.orderId,
-          user: h.user,
-          heldSince: h.heldSince,
-          ...(h.model ? { model: h.model } : {}),
-          ...(h.serial ? { serial: h.serial } : {}),
-          ...(h.batchId ? { batchId: h.batchId } : {}),
-        })),
-      };
+      return ctx.journal().deliveries.held({ ...(query ? { query } : {}), offset, limit });
     },
     'pins.confirmDelivery': async ({ jobIds }) => {
       const { sent, failed } = await delivery().confirm(jobIds);
