@@ -2,48 +2,13 @@
 // key's delivery is confirmed, the audit trail, and the one-time PIN mailer download. `keybench serve`
 // (the core, the embedded Okta simulator and virtual keys) runs as a child process; nothing is faked.
 // Every test fails on a console error, a page error or a CSP violation.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { readFile } from 'node:fs/promises';
 import { test as base, expect, type Page } from '@playwright/test';
-
-const RUN_DIR = process.env.KEYBENCH_E2E_DIR ?? 'out/e2e/missing-global-setup';
-
-async function serve(args: string[]): Promise<{ child: ChildProcess; link: string; dataDir: string }> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'keybench-e2e-'));
-  const child = spawn(process.execPath, ['electron/cli/keybench.mjs', 'serve', '--data', dataDir, '--no-usb', '--renderer', join(RUN_DIR, 'renderer'), ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr!.on('data', (d) => (stderr += String(d)));
-  for await (const line of createInterface({ input: child.stdout! })) {
-    const link = /^Open: (\S+)/.exec(line)?.[1];
-    if (link) return { child, link, dataDir };
-  }
-  throw new Error(`keybench serve exited before printing its link:\n${stderr}`);
-}
+import { withStation } from './serve-station.js';
 
 const test = base.extend<{ page: Page }>({
   page: async ({ page }, use) => {
-    const problems: string[] = [];
-    page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
-    page.on('pageerror', (e) => problems.push(e.message));
-    await page.addInitScript(() => {
-      document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective}`));
-    });
-    const { child, link, dataDir } = await serve(['--virtual', '1']);
-    try {
-      await page.goto(link);
-      await expect(page.getByTestId('scan-field')).toBeFocused();
-      await use(page);
-      expect(problems, 'console errors or CSP violations').toEqual([]);
-    } finally {
-      child.kill('SIGTERM');
-      await new Promise((resolve) => child.once('exit', resolve));
-      await rm(dataDir, { recursive: true, force: true });
-    }
+    await withStation(page, ['--virtual', '1'], () => use(page));
   },
 });
 

@@ -5,6 +5,7 @@ import { extname, join, normalize } from 'node:path';
 import { test as base, expect, type Page } from '@playwright/test';
 import type { KeyTile, StationApi } from '../../electron/contract/index.js';
 import type { FakeCall, FakeStation, FakeStationOptions } from '../../renderer/src/fake-station.js';
+import { lowestContrast } from './contrast.js';
 
 declare global {
   interface Window {
@@ -355,31 +356,6 @@ test('a quarantined key stays marked until it is unplugged', async ({ page, benc
   await bench.setTile({ ...quarantined, state: 'checking', step: 'Reading the key' });
   await expect(tile(page, 'usb:6').getByTestId('tile-state')).toHaveText('Checking');
 });
-
-/** The lowest text contrast among the matched elements, against the nearest opaque background behind each. */
-function lowestContrast(page: Page, selector: string) {
-  return page.evaluate((sel) => {
-    const rgba = (css: string) => (css.match(/[\d.]+/g) ?? []).map(Number);
-    const luminance = ([r = 0, g = 0, b = 0]: number[]) => {
-      const channel = (c: number) => (c / 255 <= 0.03928 ? c / 255 / 12.92 : ((c / 255 + 0.055) / 1.055) ** 2.4);
-      return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
-    };
-    const background = (element: Element | null): number[] => {
-      for (let el = element; el; el = el.parentElement) {
-        const color = rgba(getComputedStyle(el).backgroundColor);
-        if (color.length === 3 || (color[3] ?? 0) > 0.9) return color;
-      }
-      return rgba(getComputedStyle(document.documentElement).backgroundColor);
-    };
-    let lowest = { ratio: Infinity, text: '' };
-    for (const element of document.querySelectorAll(sel)) {
-      const [a, b] = [luminance(rgba(getComputedStyle(element).color)), luminance(background(element))];
-      const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
-      if (ratio < lowest.ratio) lowest = { ratio, text: element.textContent?.trim().slice(0, 40) ?? '' };
-    }
-    return lowest;
-  }, selector);
-}
 
 for (const colorScheme of ['light', 'dark'] as const) {
   test(`the bench in the ${colorScheme} theme meets AA contrast`, async ({ page, bench }, testInfo) => {

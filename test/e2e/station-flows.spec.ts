@@ -8,9 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { test, expect, type Page } from '@playwright/test';
-
-const RUN_DIR = process.env.KEYBENCH_E2E_DIR ?? 'out/e2e/missing-global-setup';
-const CLI = 'electron/cli/keybench.mjs';
+import { KEYBENCH_CLI, serveArgs, stop, watchProblems } from './serve-station.js';
 
 interface Child {
   child: ChildProcess;
@@ -20,7 +18,7 @@ interface Child {
 
 /** Starts a keybench command and resolves once it printed a line starting with `ready`. */
 async function start(args: string[], ready: string, env: NodeJS.ProcessEnv = {}): Promise<Child> {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  const child = spawn(process.execPath, [KEYBENCH_CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += String(d)));
   const lines: string[] = [];
@@ -29,17 +27,6 @@ async function start(args: string[], ready: string, env: NodeJS.ProcessEnv = {})
     if (line.startsWith(ready)) return { child, lines };
   }
   throw new Error(`keybench ${args[0]} exited before it was ready:\n${stderr}`);
-}
-
-async function stop(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill(signal);
-  await exited;
-}
-
-function serveArgs(dataDir: string, extra: string[]): string[] {
-  return ['serve', '--data', dataDir, '--no-usb', '--renderer', join(RUN_DIR, 'renderer'), ...extra];
 }
 
 async function serve(dataDir: string, extra: string[], env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; link: string }> {
@@ -58,19 +45,8 @@ test.describe.configure({ timeout: 60_000 });
 
 const tiles = (page: Page) => page.locator('[data-testid="tile"]');
 
-/** Fails the test on a console error, a page error or a CSP violation. */
-function watchProblems(page: Page): string[] {
-  const problems: string[] = [];
-  page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
-  page.on('pageerror', (e) => problems.push(e.message));
-  void page.addInitScript(() => {
-    document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective}`));
-  });
-  return problems;
-}
-
 test('a key pulled mid-job leaves a tile that says so until it is dismissed', async ({ page }) => {
-  const problems = watchProblems(page);
+  const problems = await watchProblems(page);
   const dataDir = await mkdtemp(join(tmpdir(), 'keybench-e2e-'));
   const station = await serve(dataDir, ['--virtual', '1', '--virtual-knobs=--unplug-during makeCredential']);
   try {
@@ -101,7 +77,7 @@ async function factorStatuses(simUrl: string, token: string, userId: string): Pr
 }
 
 test('a station killed mid-job and started again finishes the order with exactly one active factor', async ({ page }) => {
-  const problems = watchProblems(page);
+  const problems = await watchProblems(page);
   const org = await sim();
   const dataDir = await mkdtemp(join(tmpdir(), 'keybench-e2e-'));
   const env = { KEYBENCH_OKTA_TOKEN: org.token, KEYBENCH_PASSPHRASE: 'e2e passphrase for the station keys' };
@@ -134,7 +110,7 @@ test('a station killed mid-job and started again finishes the order with exactly
 });
 
 test('orders enrolled ahead are programmed while the org is frozen and activate once it answers again', async ({ page }) => {
-  const problems = watchProblems(page);
+  const problems = await watchProblems(page);
   const org = await sim();
   const dataDir = await mkdtemp(join(tmpdir(), 'keybench-e2e-'));
   // No keys at first: imported orders must wait to be enrolled ahead instead of going straight to a key.

@@ -1,53 +1,17 @@
 // Browser mode against the real station: `keybench serve` (the core, the embedded Okta simulator and
 // virtual keys in a child process) serving the built renderer to Chromium. No fake anywhere between the
 // page and the simulator. Every test fails on a console error, a page error or a CSP violation.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { test as base, expect, type Page } from '@playwright/test';
-
-const RUN_DIR = process.env.KEYBENCH_E2E_DIR ?? 'out/e2e/missing-global-setup';
+import { withStation } from './serve-station.js';
 
 interface Station {
   link: string;
   page: Page;
 }
 
-async function serve(args: string[]): Promise<{ child: ChildProcess; link: string; dataDir: string }> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'keybench-e2e-'));
-  const child = spawn(process.execPath, ['electron/cli/keybench.mjs', 'serve', '--data', dataDir, '--no-usb', '--renderer', join(RUN_DIR, 'renderer'), ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr!.on('data', (d) => (stderr += String(d)));
-  for await (const line of createInterface({ input: child.stdout! })) {
-    const link = /^Open: (\S+)/.exec(line)?.[1];
-    if (link) return { child, link, dataDir };
-  }
-  throw new Error(`keybench serve exited before printing its link:\n${stderr}`);
-}
-
 const test = base.extend<{ station: Station }>({
   station: async ({ page }, use) => {
-    const problems: string[] = [];
-    page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
-    page.on('pageerror', (e) => problems.push(e.message));
-    await page.addInitScript(() => {
-      document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective}`));
-    });
-    const { child, link, dataDir } = await serve(['--virtual', '2']);
-    try {
-      await page.goto(link);
-      await expect(page.getByTestId('scan-field')).toBeFocused();
-      await use({ link, page });
-      expect(problems, 'console errors or CSP violations').toEqual([]);
-    } finally {
-      child.kill('SIGTERM');
-      await new Promise((resolve) => child.once('exit', resolve));
-      await rm(dataDir, { recursive: true, force: true });
-    }
+    await withStation(page, ['--virtual', '2'], (link) => use({ link, page }));
   },
 });
 

@@ -2,49 +2,16 @@
 // org, the trust settings (MDS blob, policy, AAGUID allow-list) and printing. `keybench serve` with its
 // embedded Okta simulator runs as a child process; nothing is faked. Every test fails on a console error,
 // a page error or a CSP violation.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { test as base, expect, type Page } from '@playwright/test';
-
-const RUN_DIR = process.env.KEYBENCH_E2E_DIR ?? 'out/e2e/missing-global-setup';
-
-async function serve(args: string[]): Promise<{ child: ChildProcess; link: string; dataDir: string }> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'keybench-e2e-'));
-  const child = spawn(process.execPath, ['electron/cli/keybench.mjs', 'serve', '--data', dataDir, '--no-usb', '--renderer', join(RUN_DIR, 'renderer'), ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr!.on('data', (d) => (stderr += String(d)));
-  for await (const line of createInterface({ input: child.stdout! })) {
-    const link = /^Open: (\S+)/.exec(line)?.[1];
-    if (link) return { child, link, dataDir };
-  }
-  throw new Error(`keybench serve exited before printing its link:\n${stderr}`);
-}
+import { lowestContrast } from './contrast.js';
+import { withStation } from './serve-station.js';
 
 const test = base.extend<{ page: Page }>({
   page: async ({ page }, use) => {
-    const problems: string[] = [];
-    page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
-    page.on('pageerror', (e) => problems.push(e.message));
-    await page.addInitScript(() => {
-      document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective}`));
-    });
-    const { child, link, dataDir } = await serve(['--virtual', '0']);
-    try {
-      await page.goto(link);
-      await expect(page.getByTestId('scan-field')).toBeFocused();
+    await withStation(page, ['--virtual', '0'], async () => {
       await page.getByTestId('nav-settings').click();
       await use(page);
-      expect(problems, 'console errors or CSP violations').toEqual([]);
-    } finally {
-      child.kill('SIGTERM');
-      await new Promise((resolve) => child.once('exit', resolve));
-      await rm(dataDir, { recursive: true, force: true });
-    }
+    });
   },
 });
 
@@ -126,31 +93,6 @@ test('printing: the printer picker says why printing is unavailable, and paper a
   await expect(page.getByTestId('paper-select')).toHaveValue('letter');
   await expect(page.getByTestId('label-size-select')).toHaveValue('4x6in');
 });
-
-/** The lowest text contrast among the matched elements, against the nearest opaque background behind each. */
-function lowestContrast(page: Page, selector: string) {
-  return page.evaluate((sel) => {
-    const rgba = (css: string) => (css.match(/[\d.]+/g) ?? []).map(Number);
-    const luminance = ([r = 0, g = 0, b = 0]: number[]) => {
-      const channel = (c: number) => (c / 255 <= 0.03928 ? c / 255 / 12.92 : ((c / 255 + 0.055) / 1.055) ** 2.4);
-      return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
-    };
-    const background = (element: Element | null): number[] => {
-      for (let el = element; el; el = el.parentElement) {
-        const color = rgba(getComputedStyle(el).backgroundColor);
-        if (color.length === 3 || (color[3] ?? 0) > 0.9) return color;
-      }
-      return rgba(getComputedStyle(document.documentElement).backgroundColor);
-    };
-    let lowest = { ratio: Infinity, text: '' };
-    for (const element of document.querySelectorAll(sel)) {
-      const [a, b] = [luminance(rgba(getComputedStyle(element).color)), luminance(background(element))];
-      const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
-      if (ratio < lowest.ratio) lowest = { ratio, text: element.textContent?.trim().slice(0, 40) ?? '' };
-    }
-    return lowest;
-  }, selector);
-}
 
 for (const colorScheme of ['light', 'dark'] as const) {
   test(`preflight results and trust warnings meet AA contrast in the ${colorScheme} theme`, async ({ page }) => {

@@ -40,6 +40,8 @@ export class StationStore {
   loadError = $state<string | undefined>();
   /** Bumped whenever the station says the order queue changed, so lists know to refetch. */
   ordersRevision = $state(0);
+  /** Jobs that finished today, done or failed: it changes when a job finishes, and only then. */
+  finishedToday = $derived((this.status?.doneToday ?? 0) + (this.status?.failedToday ?? 0));
   /** When each settled tile was first seen settled: its elapsed time stops there. */
   settledAt = $state<Record<string, number>>({});
 
