@@ -35,7 +35,7 @@ function cli(args: readonly string[], env: NodeJS.ProcessEnv): Run {
 }
 
 /** Polls the journal read-only (as a second process would) until `step` is committed. */
-async function stepCommitted(path: string, step: string, run: Run, timeoutMs = 20_000): Promise<void> {
+async function stepCommitted(path: string, step: string, run: Run, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let db: Database.Database | undefined;
   try {
@@ -127,5 +127,5 @@ describe('kill -9 mid-provisioning, then run again', () => {
         expect(bytes.includes(Buffer.from(sim.apiToken)), context).toBe(false);
       }),
     );
-  }, 60_000);
+  }, 150_000);
 });

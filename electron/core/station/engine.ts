@@ -5,6 +5,7 @@
 // enrolled ahead while online; offline, keys take only those and stop awaiting activation; sync() flushes
 // them through Okta once it is reachable. It holds no Electron state and takes all its collaborators as
 // options, so a child process can host it.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { CtapHidConnection } from '../ctap/ctaphid.js';
 import { Ctap2 } from '../ctap/ctap2.js';
 import { CtapError } from '../ctap/errors.js';
@@ -101,6 +102,8 @@ export interface SyncSummary extends BatchSummary {
 }
 
 const DEFAULT_EXPIRY_MARGIN_MS = 10 * 60_000;
+const RECONNECT_ATTEMPTS = 10;
+const RECONNECT_RETRY_MS = 300;
 
 interface KeyEntry {
   readonly descriptor: HidDescriptor;
@@ -555,9 +558,32 @@ export class ProvisioningEngine {
       if (entry && !entry.removed) {
         entry.error = result.error;
         this.#setStatus(entry, 'failed');
+        if (result.error.code === 'key-removed' && !result.cleanupPending) this.#track(this.#reconnectIfStillPlugged(entry, job));
       }
     }
     this.#ordersChanged();
+  }
+
+  /**
+   * The key's connection died but its port still lists it: the HID host (node-hid's process) restarted under
+   * it. Nobody pulled the key, so the order goes back in the queue and the key is opened and checked again.
+   */
+  async #reconnectIfStillPlugged(entry: KeyEntry, job: JobRow): Promise<void> {
+    const backend = this.#options.backends.find((b) => b.kind === entry.descriptor.kind);
+    let listed = false;
+    // A restarting host refuses calls for a moment: ask a few times before deciding the key is gone.
+    for (let attempt = 0; backend && attempt < RECONNECT_ATTEMPTS && !entry.removed; attempt++) {
+      const all = await backend.enumerate().catch(() => undefined);
+      if (all) {
+        listed = all.some((d) => d.path === entry.descriptor.path);
+        break;
+      }
+      await sleep(RECONNECT_RETRY_MS);
+    }
+    if (!listed || entry.removed || this.#keys.get(entry.descriptor.path) !== entry || this.#closed) return;
+    if (this.#journal.order(job.orderId)?.state === 'failed') this.retryOrder(job.orderId);
+    this.#depart(entry.descriptor.path);
+    await this.#arrive(entry.descriptor);
   }
 
   async #resumeJob(job: JobRow): Promise<void> {
