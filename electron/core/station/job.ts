@@ -315,7 +315,7 @@ class Pipeline {
       if (unavailable !== undefined) {
         throw new ProvisioningError({
           code: 'printing',
-          message: `Order ${this.order.id} asks for a printed PIN mailer, but ${unavailable}. Choose a printer in Settings, or change the order's delivery to email, then retry.`,
+          message: `Order ${this.order.id} asks for a printed PIN mailer, but ${unavailable.replace(/\.$/, '')}. Choose a printer in Settings, or change the order's delivery to email or hold, then retry.`,
           retryable: true,
         });
       }

@@ -24,8 +24,8 @@ import { ProvisioningError } from './provisioning-errors.js';
 import { summarize, toCsv, toJson, type JobRecord } from './report.js';
 import { loadSettings, saveSettings, type StationSettings } from './settings-store.js';
 import { StationMailerDesk, type PrintTarget } from './mailer-desk.js';
-import { CupsPrinter } from './printing/cups-printer.js';
 import { DownloadPrinter, OneTimeDocuments } from './printing/one-time-documents.js';
+import { osPrinter, printingUnavailable } from './printing/os-printer.js';
 import type { Printer } from './printing/printer.js';
 import { createRecordHandlers } from './service-records.js';
 import { TileBoard } from './tile-board.js';
@@ -54,7 +54,7 @@ export interface StationServiceOptions {
   readonly virtualKnobs?: VirtualKeyOverrides;
   /** An org and its credentials given at start (`serve --org`): stored as Settings would store them. */
   readonly org?: { readonly url: string; readonly credentials: OktaCredentials };
-  /** The OS printers (CUPS by default). */
+  /** The OS printers (CUPS on Linux and macOS). */
   readonly printer?: Printer;
   /** Browser mode: with no printer chosen, PIN mailers go to the page as one-time downloads (see `documents`). */
   readonly browserDownloads?: boolean;
@@ -164,16 +164,17 @@ export async function createStationBackend(options: StationServiceOptions): Prom
   });
   let online = true;
   let runtime: Runtime;
-  const printer = options.printer ?? new CupsPrinter();
+  const printer = options.printer ?? osPrinter();
   const documents = new OneTimeDocuments();
   const downloads = options.browserDownloads
     ? new DownloadPrinter({ documents, onOffer: (offer) => emit({ type: 'document', token: offer.token, fileName: offer.fileName, expiresAt: offer.expiresAt }) })
     : undefined;
   /** Where a PIN mailer goes now: the chosen printer, else (browser mode) a one-time download. */
   function mailerTarget(): PrintTarget {
-    if (settings.printer) return { printer, name: settings.printer, via: 'cups' };
+    const unavailable = options.printer ? undefined : printingUnavailable();
+    if (settings.printer && !unavailable) return { printer, name: settings.printer, via: 'cups' };
     if (downloads) return { printer: downloads, via: 'download' };
-    return { unavailable: 'no printer is chosen' };
+    return { unavailable: unavailable ?? 'no printer is chosen' };
   }
   const mailer = new StationMailerDesk(mailerTarget, () => settings.paper);
 
