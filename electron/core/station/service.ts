@@ -369,6 +369,14 @@ export async function createStationBackend(options: StationServiceOptions): Prom
     runtime.journal.audit.append({ type: 'settings-changed', ...actor, data: changed });
   }
 
+  /** A new org: the change closes the journal left behind and opens the one taken up (one file for every real org). */
+  async function switchOrg(changed: Record<string, unknown>): Promise<void> {
+    const wasSimulated = runtime.simulated;
+    auditSettings(changed);
+    await restart();
+    if (wasSimulated || runtime.simulated) auditSettings(changed);
+  }
+
   function historyEntries(records: readonly JobRecord[]): HistoryEntry[] {
     const pins = runtime.journal.deliveries.states(records.map((r) => r.jobId));
     return records.map((r) => toHistory(r, pins.get(r.jobId) ?? 'none')).filter((h): h is HistoryEntry => h !== undefined);
@@ -596,7 +604,6 @@ export async function createStationBackend(options: StationServiceOptions): Prom
       if (input.kind === 'ssws') {
         await secrets.set(SECRET.ssws, input.token);
         updateSettings({ orgUrl: org.origin, credentialKind: 'ssws', oauthClientId: undefined, virtualKeys: isLoopbackHost(org.hostname) ? settings.virtualKeys : 0 });
-        auditSettings({ orgUrl: org.origin, credentialKind: 'ssws' });
       } else {
         let jwk: unknown;
         try {
@@ -607,15 +614,13 @@ export async function createStationBackend(options: StationServiceOptions): Prom
         if (typeof jwk !== 'object' || jwk === null || !('d' in jwk)) throw new StationRequestError('bad-request', 'That JWK has no private part ("d"). Paste the private key of the API Services app.');
         await secrets.set(SECRET.oauthJwk, JSON.stringify(jwk));
         updateSettings({ orgUrl: org.origin, credentialKind: 'oauth', oauthClientId: input.clientId, virtualKeys: isLoopbackHost(org.hostname) ? settings.virtualKeys : 0 });
-        auditSettings({ orgUrl: org.origin, credentialKind: 'oauth', oauthClientId: input.clientId });
       }
-      await restart();
+      await switchOrg({ orgUrl: org.origin, credentialKind: input.kind, ...(input.kind === 'oauth' ? { oauthClientId: input.clientId } : {}) });
       return settingsView();
     },
     'settings.useSimulator': async () => {
-      auditSettings({ orgUrl: 'simulator' });
       updateSettings({ orgUrl: undefined, credentialKind: 'none', oauthClientId: undefined, virtualKeys: settings.virtualKeys || 2 });
-      await restart();
+      await switchOrg({ orgUrl: 'simulator' });
       return settingsView();
     },
     'stationKeys.list': async () => stationKeys(),
