@@ -2,6 +2,7 @@
 // their HID reports over IPC. Started by KeyFarm (key-farm.ts) with tsx; exits when the bench disconnects.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { HidDevice } from '../../core/hid/device.js';
+import { virtualRootCertificate } from '../../core/virtual-key/attestation.js';
 import { VirtualKeyBackend } from '../../core/virtual-key/virtual-key.js';
 import { startsSetPin } from './ctap-frames.js';
 import type { FarmMessage, FarmRequest } from './key-farm-protocol.js';
@@ -80,4 +81,4 @@ function handle(request: FarmRequest): void {
 
 process.on('message', (message: FarmRequest) => handle(message));
 process.on('disconnect', () => process.exit(0));
-send({ type: 'ready' });
+send({ type: 'ready', rootCertificate: await virtualRootCertificate() });

@@ -13,7 +13,8 @@ export type FarmRequest =
   | { readonly type: 'close'; readonly handle: number };
 
 export type FarmMessage =
-  | { readonly type: 'ready' }
+  /** `rootCertificate`: the DER of this process's virtual attestation CA, for the station's attestation gate. */
+  | { readonly type: 'ready'; readonly rootCertificate: Uint8Array }
   | { readonly type: 'done'; readonly id: number; readonly descriptor?: HidDescriptor; readonly error?: string }
   | { readonly type: 'report'; readonly handle: number; readonly report: Uint8Array }
   | { readonly type: 'gone'; readonly handle: number; readonly message: string };

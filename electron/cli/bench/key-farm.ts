@@ -88,7 +88,11 @@ export class KeyFarm implements HidBackend {
   #nextId = 1;
   #exited: Error | undefined;
 
-  private constructor(child: ChildProcess) {
+  private constructor(
+    child: ChildProcess,
+    /** The farm's virtual attestation CA (its keys attest under it, not under this process's). */
+    readonly rootCertificate: Uint8Array,
+  ) {
     this.#child = child;
     child.on('message', (message: FarmMessage) => this.#receive(message));
     child.once('exit', (code, signal) => {
@@ -104,18 +108,18 @@ export class KeyFarm implements HidBackend {
     const entry = fileURLToPath(new URL('./key-farm-process.ts', import.meta.url));
     const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
     const child = fork(entry, [], { execArgv: ['--import', tsx], serialization: 'advanced', stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-    await new Promise<void>((resolve, reject) => {
+    const rootCertificate = await new Promise<Uint8Array>((resolve, reject) => {
       const onMessage = (message: FarmMessage) => {
         if (message.type !== 'ready') return;
         child.off('exit', onExit);
         child.off('message', onMessage);
-        resolve();
+        resolve(message.rootCertificate);
       };
       const onExit = (code: number | null) => reject(new Error(`The key farm process did not start (exit code ${code}). Run the bench from the repository root after npm ci.`));
       child.on('message', onMessage);
       child.once('exit', onExit);
     });
-    return new KeyFarm(child);
+    return new KeyFarm(child, rootCertificate);
   }
 
   get pid(): number | undefined {

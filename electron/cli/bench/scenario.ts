@@ -10,6 +10,7 @@ import { MemorySecretStore } from '../../core/secrets/secret-store.js';
 import { ProvisioningEngine, type StationEvent } from '../../core/station/engine.js';
 import type { JournalStep } from '../../core/station/job-steps.js';
 import { Journal } from '../../core/station/journal.js';
+import { StationTrustGate } from '../../core/station/trust-gate.js';
 import { COMMAND_NAMES, type CommandName } from '../../core/virtual-key/options.js';
 import { StationKeyring } from '../../core/wire/station-keys.js';
 import type { KeyFarm } from './key-farm.js';
@@ -75,7 +76,9 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioMea
     return response;
   };
   const okta = new OktaClient({ orgUrl: sim.url, credentials: { kind: 'ssws', token: sim.apiToken }, fetch: countingFetch, limiter: new RateLimiter() });
-  const engine = new ProvisioningEngine({ journal, okta, keyring, backends: [farm], pollIntervalMs: model.pollMs });
+  // The gate the station runs: every key's attestation is checked before activation, as in production.
+  const attestation = new StationTrustGate(options.dir, new URL(sim.url).hostname, () => ({ policy: 'require', aaguidAllowList: [] }), undefined, farm.rootCertificate);
+  const engine = new ProvisioningEngine({ journal, okta, keyring, backends: [farm], pollIntervalMs: model.pollMs, attestation });
   const plugged: string[] = [];
   try {
     const plug = async () => {

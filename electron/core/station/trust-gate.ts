@@ -22,6 +22,8 @@ export class StationTrustGate implements AttestationGate {
     private readonly orgHostname: string,
     private readonly settings: () => TrustSettings,
     private readonly warn: (message: string) => void = () => {},
+    /** The virtual keys' CA when they run in another process; this process's CA otherwise. */
+    private readonly virtualRoot?: Uint8Array,
   ) {}
 
   get policy(): AttestationPolicy {
@@ -54,7 +56,7 @@ export class StationTrustGate implements AttestationGate {
       // A damaged blob must not stop the bench: the bundled vendor roots still decide, and the technician is told.
       this.warn(`The imported FIDO metadata (MDS3) is unusable and is ignored: ${error instanceof Error ? error.message : String(error)} Import a fresh blob in Settings → Trust.`);
     }
-    const virtualCa = await virtualCaForOrg(this.orgHostname);
+    const virtualCa = await virtualCaForOrg(this.orgHostname, this.virtualRoot);
     return new TrustStore({
       ...(mds ? { mds } : {}),
       aaguidAllowList: this.settings().aaguidAllowList,

@@ -95,9 +95,10 @@ export class TrustStore {
  * The virtual key's attestation CA when `orgHostname` is loopback (the embedded simulator or a local
  * test org), else undefined: a software key must never pass the gate against a real org.
  */
-export async function virtualCaForOrg(orgHostname: string): Promise<x509.X509Certificate | undefined> {
+export async function virtualCaForOrg(orgHostname: string, rootDer?: Uint8Array): Promise<x509.X509Certificate | undefined> {
   if (!isLoopbackHost(orgHostname)) return undefined;
-  return new x509.X509Certificate(Uint8Array.from(await virtualRootCertificate()));
+  // `rootDer`: virtual keys running in another process (the bench's key farm) attest under that process's CA.
+  return new x509.X509Certificate(Uint8Array.from(rootDer ?? (await virtualRootCertificate())));
 }
 
 export type ChainFailure = 'untrusted' | 'expired';
