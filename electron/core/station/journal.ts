@@ -522,16 +522,16 @@ export class Journal {
   // Reports
 
   /** Jobs as report.ts reads them, oldest first; optionally one batch or those started since a time. */
-  jobRecords(filter: { batchId?: string; since?: string } = {}): JobRecord[] {
+  jobRecords(filter: { batchId?: string; since?: string; jobId?: string } = {}): JobRecord[] {
     const rows = this.#db
       .prepare(
         `SELECT j.*, o.user AS order_user,
            (SELECT data FROM steps s WHERE s.job_id = j.id AND s.name = 'enrolled' ORDER BY s.id DESC LIMIT 1) AS enrolled
          FROM jobs j JOIN orders o ON o.id = j.order_id
-         WHERE (@batchId IS NULL OR j.batch_id = @batchId) AND (@since IS NULL OR j.started_at >= @since)
+         WHERE (@batchId IS NULL OR j.batch_id = @batchId) AND (@since IS NULL OR j.started_at >= @since) AND (@jobId IS NULL OR j.id = @jobId)
          ORDER BY j.started_at, j.rowid`,
       )
-      .all({ batchId: filter.batchId ?? null, since: filter.since ?? null }) as (JobDbRow & { order_user: string; enrolled: string | null })[];
+      .all({ batchId: filter.batchId ?? null, since: filter.since ?? null, jobId: filter.jobId ?? null }) as (JobDbRow & { order_user: string; enrolled: string | null })[];
     return rows.map((row) => {
       const job = toJob(row);
       const enrollmentIds = row.enrolled === null ? [] : STEP_SCHEMAS.enrolled.parse(JSON.parse(row.enrolled)).credRequests.map((c) => c.authenticatorEnrollmentId);

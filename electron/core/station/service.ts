@@ -641,7 +641,7 @@ export async function createStationBackend(options: StationServiceOptions): Prom
         updateSettings(patch);
         auditSettings(changed);
       },
-      historyEntry: (jobId) => historyEntries(runtime.journal.jobRecords().filter((r) => r.jobId === jobId))[0],
+      historyEntry: (jobId) => historyEntries(runtime.journal.jobRecords({ jobId }))[0],
       notify: (message) => emit({ type: 'notice', level: 'warning', message }),
     }),
   };
