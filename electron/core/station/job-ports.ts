@@ -2,6 +2,7 @@
 // whether a key is genuine before its factor is activated, and the desk that prints a PIN mailer while the
 // PIN exists. Both are optional so a station without a printer or trust store still provisions by email.
 import type { AttestationInput, AttestationVerdict } from '../trust/attestation-verdict.js';
+import type { PrintVia } from './printing/printer.js';
 
 export type AttestationPolicy = 'require' | 'record-only';
 
@@ -30,7 +31,7 @@ export interface MailerContent {
 
 export interface MailerReceipt {
   readonly printer: string;
-  readonly via: 'cups' | 'download';
+  readonly via: PrintVia;
   readonly jobRef?: string;
 }
 

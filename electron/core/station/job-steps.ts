@@ -2,6 +2,7 @@
 // journal is read back after a crash, so every step's data has a schema and is parsed, never cast.
 // Only encrypted payloads and public facts go here: never a PIN, a token or a private key.
 import { z } from 'zod';
+import { PRINT_VIAS } from './printing/printer.js';
 
 const Ids = z.array(z.string().min(1));
 
@@ -62,7 +63,7 @@ export const STEP_SCHEMAS = {
   /** The gate refused the key's attestation: the credential was made but is never sent to Okta. */
   'attestation-rejected': z.object({ rpId: z.string(), verdict: Verdict, attestationCertDer: z.string().optional() }),
   /** The PIN mailer went to the printer (or to a one-time browser download) while the PIN existed. Never the PIN. */
-  'mailer-printed': z.object({ printer: z.string(), via: z.enum(['cups', 'download']), jobRef: z.string().optional() }),
+  'mailer-printed': z.object({ printer: z.string(), via: z.enum(PRINT_VIAS), jobRef: z.string().optional() }),
   'key-configured': z.object({
     minPinLength: z.number().int().optional(),
     minPinLengthRpIds: z.array(z.string()),

@@ -6,8 +6,8 @@ import { wipePdfBytes } from './documents/pdf-bytes.js';
 import type { MailerContent, MailerDesk, MailerReceipt } from './job-ports.js';
 import type { Printer } from './printing/printer.js';
 
-/** Where a document goes now: a named CUPS printer, or the browser download desk. */
-export type PrintTarget = { readonly printer: Printer; readonly name?: string; readonly via: 'cups' | 'download' } | { readonly unavailable: string };
+/** Where a document goes now: a named printer (CUPS, or the desktop app's spooler), or the browser download desk. */
+export type PrintTarget = { readonly printer: Printer; readonly name?: string } | { readonly unavailable: string };
 
 export class StationMailerDesk implements MailerDesk {
   constructor(
@@ -29,7 +29,7 @@ export class StationMailerDesk implements MailerDesk {
     try {
       const receipt = await target.printer.print({ pdf, ...(target.name ? { printer: target.name } : {}), title: `keybench PIN mailer ${content.orderId}`, media: paper });
       // A download token is a capability for the document: it is not journaled.
-      return { printer: receipt.printer, via: receipt.via, ...(receipt.via === 'cups' && receipt.jobRef ? { jobRef: receipt.jobRef } : {}) };
+      return { printer: receipt.printer, via: receipt.via, ...(receipt.via !== 'download' && receipt.jobRef ? { jobRef: receipt.jobRef } : {}) };
     } finally {
       wipePdfBytes(pdf);
     }

@@ -172,8 +172,8 @@ export async function createStationBackend(options: StationServiceOptions): Prom
   /** Where a PIN mailer goes now: the chosen printer, else (browser mode) a one-time download. */
   function mailerTarget(): PrintTarget {
     const unavailable = options.printer ? undefined : printingUnavailable();
-    if (settings.printer && !unavailable) return { printer, name: settings.printer, via: 'cups' };
-    if (downloads) return { printer: downloads, via: 'download' };
+    if (settings.printer && !unavailable) return { printer, name: settings.printer };
+    if (downloads) return { printer: downloads };
     return { unavailable: unavailable ?? 'no printer is chosen' };
   }
   const mailer = new StationMailerDesk(mailerTarget, () => settings.paper);

@@ -5,6 +5,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { summarizeStep } from '../../../electron/core/station/job-detail.js';
 import { StationMailerDesk } from '../../../electron/core/station/mailer-desk.js';
 import { PinDelivery } from '../../../electron/core/station/pin-delivery.js';
 import type { Printer, PrintReceipt, PrintRequest } from '../../../electron/core/station/printing/printer.js';
@@ -14,19 +15,22 @@ import { ALICE_ID, mailedPin, openBench, pinOpensKey, startAndSettle, type Bench
 /** A printer that keeps a copy of what it was given, as paper would. */
 class PaperTray implements Printer {
   readonly sheets: Uint8Array[] = [];
-  constructor(private readonly fail?: string) {}
+  constructor(
+    private readonly fail?: string,
+    private readonly via: PrintReceipt['via'] = 'cups',
+  ) {}
   async list() {
     return [{ name: 'Office', isDefault: true }];
   }
   async print(request: PrintRequest): Promise<PrintReceipt> {
     if (this.fail) throw new Error(this.fail);
     this.sheets.push(Uint8Array.from(request.pdf));
-    return { printer: request.printer ?? 'Office', via: 'cups', jobRef: `Office-${this.sheets.length}` };
+    return { printer: request.printer ?? 'Office', via: this.via, jobRef: `Office-${this.sheets.length}` };
   }
 }
 
 function desk(tray: Printer): StationMailerDesk {
-  return new StationMailerDesk(() => ({ printer: tray, name: 'Office', via: 'cups' }), () => 'a4');
+  return new StationMailerDesk(() => ({ printer: tray, name: 'Office' }), () => 'a4');
 }
 
 function deliveryOf(bench: Bench): PinDelivery {
@@ -140,6 +144,20 @@ describe('printed PIN mailers', () => {
       await bench.close();
     }
     for (const name of readdirSync(dir)) expect(readFileSync(join(dir, name)).includes(Buffer.from(pin)), name).toBe(false);
+  });
+
+  it("printed by the desktop app's spooler are journaled as such, and the record says where", async () => {
+    const bench = await openBench({ engine: { mailer: desk(new PaperTray(undefined, 'electron')) } });
+    try {
+      bench.engine.addOrders([{ user: 'alice@example.com', orderId: 'o-1', delivery: 'print' }]);
+      await startAndSettle(bench);
+      const [job] = bench.journal.jobsOfOrder('o-1');
+      const step = bench.journal.steps(job!.id).find((s) => s.name === 'mailer-printed');
+      expect(step?.data).toEqual({ printer: 'Office', via: 'electron', jobRef: 'Office-1' });
+      expect(summarizeStep(step!)).toBe('PIN mailer printed on Office');
+    } finally {
+      await bench.close();
+    }
   });
 
   it('are refused before anything is enrolled when no printer is set up', async () => {

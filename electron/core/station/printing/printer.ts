@@ -23,12 +23,19 @@ export interface PrintRequest {
   readonly media?: PrintMedia;
 }
 
+/**
+ * How a document left the station: CUPS (`lp`), the desktop app's own printing through the system's print
+ * spooler (Windows has no CUPS), or a one-time browser download.
+ */
+export const PRINT_VIAS = ['cups', 'electron', 'download'] as const;
+export type PrintVia = (typeof PRINT_VIAS)[number];
+
 export interface PrintReceipt {
   /** What the journal records: "mailer printed, printer X, at T". */
   readonly printer: string;
   /** The spooler's job id (CUPS "office-42"), or the download token while it is live. */
   readonly jobRef?: string;
-  readonly via: 'cups' | 'download';
+  readonly via: PrintVia;
 }
 
 export interface Printer {

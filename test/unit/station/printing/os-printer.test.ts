@@ -9,9 +9,9 @@ describe('the printer of each operating system', () => {
     expect(osPrinter('darwin')).toBeInstanceOf(CupsPrinter);
   });
 
-  it('on Windows refuses to list or print, and says what to do instead', async () => {
+  it('in plain Node on Windows refuses to list or print, and points to the desktop app', async () => {
     const printer = osPrinter('win32');
     await expect(printer.list()).rejects.toThrow(PrintError);
-    await expect(printer.print({ pdf: new Uint8Array([1]), title: 'label' })).rejects.toThrow(/cannot print on Windows yet.*email or hold.*PDF/);
+    await expect(printer.print({ pdf: new Uint8Array([1]), title: 'label' })).rejects.toThrow(/desktop app only.*email or hold.*PDF/);
   });
 });
