@@ -5,7 +5,9 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { app, BrowserWindow, dialog, ipcMain, net, protocol, safeStorage, utilityProcess } from 'electron';
+import { OneTimeDocuments } from '../core/station/printing/one-time-documents.js';
 import { createStationBackend } from '../core/station/service.js';
+import { ElectronPrinter, printersFrom } from './electron-printer.js';
 import { HidHostClient } from './hid-client.js';
 import { createSenderCheck, pushStationEvents, registerStationIpc } from './ipc-router.js';
 import { APP_ENTRY_URL, APP_SCHEME, stationOrigins } from './origin.js';
@@ -21,7 +23,18 @@ const devServerUrl = app.isPackaged ? undefined : process.env['ELECTRON_RENDERER
 const origins = stationOrigins(devServerUrl);
 
 async function start(): Promise<void> {
-  protocol.handle(APP_SCHEME, createAppProtocolHandler(join(here, '../renderer')));
+  // Windows has no CUPS: there the app prints through Chromium, handing each PDF to its print page once.
+  const printDocuments = process.platform === 'win32' ? new OneTimeDocuments() : undefined;
+  protocol.handle(APP_SCHEME, createAppProtocolHandler(join(here, '../renderer'), readFile, { documents: printDocuments }));
+  const printer = printDocuments
+    ? new ElectronPrinter({
+        documents: printDocuments,
+        openWindow: (options) => new BrowserWindow(options),
+        // Any webContents can list printers; the station window's exists once start-up is done.
+        listPrinters: printersFrom(() => BrowserWindow.getAllWindows()[0]?.webContents),
+      })
+    : undefined;
+  app.on('will-quit', () => printDocuments?.close());
   const usb = new HidHostClient({
     fork: () => utilityProcess.fork(join(here, 'hid-host.js'), [], { serviceName: 'keybench-hid', stdio: 'inherit' }),
   });
@@ -34,6 +47,7 @@ async function start(): Promise<void> {
     usbBackend: usb,
     // Electron's fetch uses the system proxy and certificate store, which corporate benches need.
     fetch: (input: Parameters<typeof fetch>[0], init?: RequestInit) => net.fetch(input instanceof URL ? input.href : input, init),
+    ...(printer ? { printer } : {}),
   });
   app.on('will-quit', () => void station.close());
   const backend = station.backend;
