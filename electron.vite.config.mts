@@ -2,7 +2,7 @@
 // the package is "type": "module"; `dependencies` stay external, node-hid among them), the preload as one
 // self-contained CommonJS file (a sandboxed preload can require nothing but 'electron'), and the renderer
 // from renderer/vite.config.mts, which also builds on its own for browser mode.
-//   out/main/index.js  out/main/hid-host.js  out/preload/index.cjs  out/renderer/index.html
+//   out/main/index.js  out/main/hid-host.js  out/preload/index.cjs  out/renderer/{index,print}.html
 import { resolve } from 'node:path';
 import { defineConfig } from 'electron-vite';
 import { mergeConfig } from 'vite';
@@ -41,7 +41,8 @@ export default defineConfig({
     build: {
       // electron-vite resolves a relative outDir against the project root, not the renderer root.
       outDir: resolve(root, 'out/renderer'),
-      rollupOptions: { input: resolve(root, 'renderer/index.html') },
+      // The station page and the print page (the hidden window that prints PIN mailers and labels on Windows).
+      rolldownOptions: { input: { index: resolve(root, 'renderer/index.html'), print: resolve(root, 'renderer/print.html') } },
     },
   }),
 });

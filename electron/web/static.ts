@@ -1,6 +1,8 @@
 // Serves the built renderer folder to the browser, and nothing else: GET only, files only (never a
 // directory listing), no path outside the folder (`..`, encoded or not, NUL, backslashes, symlinks out),
 // and every response carries the same strict CSP and hardening headers as the Electron protocol handler.
+// The print page (print.html) gets its own policy, which lets pdf.js run its worker and fetch its fonts.
+import { PRINT_PAGE_CSP, PRINT_PAGE_FILE } from '../contract/print-page.js';
 import { contentTypeFor } from '../core/mime-types.js';
 import { readFile, realpath, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -17,6 +19,14 @@ const SECURITY_HEADERS = {
   'X-Content-Type-Options': 'nosniff',
   'Referrer-Policy': 'no-referrer',
 } as const;
+
+/** The pages of the build: each names the hashed bundles of one build, so none may outlive it in a cache. */
+const PAGES = new Set(['index.html', PRINT_PAGE_FILE]);
+
+/** The policy a served file runs under: the print page's for print.html, the station's for everything else. */
+export function contentSecurityPolicyFor(relative: string): string {
+  return relative === PRINT_PAGE_FILE ? PRINT_PAGE_CSP : CONTENT_SECURITY_POLICY;
+}
 
 export { contentTypeFor };
 
@@ -93,10 +103,10 @@ export function createStaticHandler(rendererDir: string = DEFAULT_RENDERER_DIR):
     }
     response.writeHead(200, {
       ...SECURITY_HEADERS,
+      'Content-Security-Policy': contentSecurityPolicyFor(target.relative),
       'Content-Type': contentTypeFor(file),
       'Content-Length': body.length,
-      // index.html names the hashed bundles of one build; it must never outlive that build in a cache.
-      'Cache-Control': target.relative === 'index.html' ? 'no-store' : 'no-cache',
+      'Cache-Control': PAGES.has(target.relative) ? 'no-store' : 'no-cache',
     });
     response.end(body);
   };

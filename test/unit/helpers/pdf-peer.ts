@@ -185,3 +185,50 @@ export function wordsOutside(words: readonly PeerWord[], rect: PointRect, slack 
     (word) => word.xMin < rect.x - slack || word.yMin < rect.y - slack || word.xMax > rect.x + rect.width + slack || word.yMax > rect.y + rect.height + slack,
   );
 }
+
+/** The bounding box (points) of the pixels darker than mid-grey inside `rect`, or null when it holds no ink. */
+export function inkBounds(image: GreyImage, rect: PointRect): PointRect | null {
+  const scale = image.dpi / 72;
+  const x0 = Math.max(0, Math.round((rect.x - image.origin.x) * scale));
+  const y0 = Math.max(0, Math.round((rect.y - image.origin.y) * scale));
+  const x1 = Math.min(image.width, Math.round((rect.x + rect.width - image.origin.x) * scale));
+  const y1 = Math.min(image.height, Math.round((rect.y + rect.height - image.origin.y) * scale));
+  let [left, top, right, bottom] = [Infinity, Infinity, -Infinity, -Infinity];
+  for (let y = y0; y < y1; y += 1) {
+    for (let x = x0; x < x1; x += 1) {
+      if ((image.pixels[y * image.width + x] ?? 255) >= 128) continue;
+      left = Math.min(left, x);
+      right = Math.max(right, x + 1);
+      top = Math.min(top, y);
+      bottom = Math.max(bottom, y + 1);
+    }
+  }
+  if (left === Infinity) return null;
+  return { x: left / scale + image.origin.x, y: top / scale + image.origin.y, width: (right - left) / scale, height: (bottom - top) / scale };
+}
+
+/**
+ * Mean absolute grey difference (0 … 255) of two rasters of the same size, compared as averages over square
+ * cells of `cell` pixels: with cells of a few pixels, resampling (a raster drawn at a fraction of a pixel's
+ * offset or scale) no longer counts, while anything moved by a cell or more still does.
+ */
+export function meanAbsoluteDifference(a: GreyImage, b: GreyImage, cell = 1): number {
+  if (a.width !== b.width || a.height !== b.height) throw new Error(`the rasters differ in size: ${a.width}×${a.height} and ${b.width}×${b.height}`);
+  const columns = Math.floor(a.width / cell);
+  const rows = Math.floor(a.height / cell);
+  if (columns === 0 || rows === 0) throw new Error(`a cell of ${cell} pixels is larger than the raster`);
+  let sum = 0;
+  for (let row = 0; row < rows; row += 1) {
+    for (let column = 0; column < columns; column += 1) {
+      let difference = 0;
+      for (let y = row * cell; y < (row + 1) * cell; y += 1) {
+        for (let x = column * cell; x < (column + 1) * cell; x += 1) {
+          const index = y * a.width + x;
+          difference += (a.pixels[index] ?? 0) - (b.pixels[index] ?? 0);
+        }
+      }
+      sum += Math.abs(difference) / (cell * cell);
+    }
+  }
+  return sum / (columns * rows);
+}

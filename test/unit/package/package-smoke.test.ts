@@ -120,6 +120,15 @@ describe('packaged app (electron-builder --dir, Linux x64)', () => {
     expect(asar.has(pkg.main)).toBe(true);
   });
 
+  it("holds the print page with pdf.js's worker and the standard font files it draws mailers with", () => {
+    expect(asar.has('out/renderer/print.html')).toBe(true);
+    const files = [...asar.keys()];
+    expect(files.some((p) => /^out\/renderer\/assets\/pdf\.worker[^/]*\.mjs$/.test(p)), 'pdf.js worker').toBe(true);
+    for (const font of ['LiberationSans-Regular.ttf', 'LiberationSans-Bold.ttf', 'FoxitFixedBold.pfb']) {
+      expect(asar.has(`out/renderer/standard_fonts/${font}`), font).toBe(true);
+    }
+  });
+
   it('ships no sources, tests, configs, source maps or lockfiles', () => {
     const topLevel = new Set([...asar.keys()].map((p) => p.split('/')[0]));
     expect([...topLevel].sort()).toEqual(['node_modules', 'out', 'package.json']);
