@@ -7,6 +7,7 @@ import { parsePrintPageTitle, pointsToMicrons, printPageHash, PRINT_PAGE_FILE } 
 import type { OneTimeDocuments } from '../core/station/printing/one-time-documents.js';
 import { PrintError, type Printer, type PrinterInfo, type PrinterState, type PrintReceipt, type PrintRequest } from '../core/station/printing/printer.js';
 import { APP_ENTRY_URL } from './origin.js';
+import { LOCKED_DOWN_WEB_PREFERENCES } from './window.js';
 
 /** Where the print page lives: on app://station, beside the document route it fetches from. */
 export const PRINT_PAGE_URL = new URL(PRINT_PAGE_FILE, APP_ENTRY_URL).href;
@@ -80,21 +81,7 @@ export function printWindowOptions() {
     title: 'keybench print',
     show: false,
     skipTaskbar: true,
-    webPreferences: {
-      contextIsolation: true,
-      sandbox: true,
-      nodeIntegration: false,
-      nodeIntegrationInWorker: false,
-      nodeIntegrationInSubFrames: false,
-      javascript: true,
-      webSecurity: true,
-      allowRunningInsecureContent: false,
-      experimentalFeatures: false,
-      webviewTag: false,
-      navigateOnDragDrop: false,
-      spellcheck: false,
-      backgroundThrottling: false,
-    },
+    webPreferences: { ...LOCKED_DOWN_WEB_PREFERENCES, javascript: true, backgroundThrottling: false },
   } as const;
 }
 

@@ -45,6 +45,21 @@ export interface GuardLog {
   warn(message: string): void;
 }
 
+/** What every keybench window's page runs under: sandboxed, isolated, no Node, no webviews, no drops. */
+export const LOCKED_DOWN_WEB_PREFERENCES = {
+  contextIsolation: true,
+  sandbox: true,
+  nodeIntegration: false,
+  nodeIntegrationInWorker: false,
+  nodeIntegrationInSubFrames: false,
+  webSecurity: true,
+  allowRunningInsecureContent: false,
+  experimentalFeatures: false,
+  webviewTag: false,
+  navigateOnDragDrop: false,
+  spellcheck: false,
+} as const;
+
 export function stationWindowOptions(preloadPath: string) {
   return {
     width: 1280,
@@ -53,20 +68,7 @@ export function stationWindowOptions(preloadPath: string) {
     minHeight: 600,
     title: 'keybench',
     show: false,
-    webPreferences: {
-      preload: preloadPath,
-      contextIsolation: true,
-      sandbox: true,
-      nodeIntegration: false,
-      nodeIntegrationInWorker: false,
-      nodeIntegrationInSubFrames: false,
-      webSecurity: true,
-      allowRunningInsecureContent: false,
-      experimentalFeatures: false,
-      webviewTag: false,
-      navigateOnDragDrop: false,
-      spellcheck: false,
-    },
+    webPreferences: { preload: preloadPath, ...LOCKED_DOWN_WEB_PREFERENCES },
   } as const;
 }
 
