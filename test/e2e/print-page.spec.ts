@@ -4,46 +4,24 @@
 // printed PDF must reproduce the original at its true size; poppler reads both.
 import { test as base, expect, type Page } from '@playwright/test';
 import { parsePrintPageTitle, PRINT_PAGE_FILE, printPageHash, type PrintPageStatus } from '../../electron/contract/print-page.js';
-import { planKeyLabel, renderKeyLabel, type KeyLabelInput, type LabelSize } from '../../electron/core/station/documents/key-label.js';
+import { planKeyLabel, renderKeyLabel, type LabelSize } from '../../electron/core/station/documents/key-label.js';
 import { FONTS, inch, mm, renderPdf } from '../../electron/core/station/documents/pdf-bytes.js';
-import { pinMailerLayout, renderPinMailer, type MailerPaper, type PinMailerInput } from '../../electron/core/station/documents/pin-mailer.js';
+import { pinMailerLayout, renderPinMailer, type MailerPaper } from '../../electron/core/station/documents/pin-mailer.js';
 import { OneTimeDocuments } from '../../electron/core/station/printing/one-time-documents.js';
 import { startWebBridge, type WebBridge } from '../../electron/web/server.js';
 import { decodeQr, rasterise } from '../unit/helpers/pdf-peer.js';
+import { SAMPLE_ORDER_ID, sampleLabel, sampleMailer } from '../unit/helpers/sample-documents.js';
 import { fakeBackend } from '../unit/web/fake-backend.js';
 import { COMPARE_DPI, expectSameSheets, faithful, fidelity, grow, MAX_EDGE_SHIFT_MM, MAX_MEAN_DIFFERENCE, rasterisePage } from './print-compare.js';
 import { watchProblems } from './serve-station.js';
 
 const RUN_DIR = process.env.KEYBENCH_E2E_DIR ?? 'out/e2e/missing-global-setup';
 
-const PIN = '739104';
-const ORDER_ID = 'ORD-2025-0042';
-
-const MAILER: Omit<PinMailerInput, 'paper'> = {
-  pin: PIN,
-  recipient: {
-    name: 'Ada Lovelace',
-    email: 'ada@example.com',
-    address: { street: '12 Analytical Way', city: 'London', postalCode: 'N1 9GU', country: 'United Kingdom' },
-  },
-  org: { name: 'Example Corp', signInUrl: 'https://example.okta.com' },
-  key: { model: 'YubiKey 5 NFC', serial: '23456789' },
-  orderId: ORDER_ID,
-  minPinLength: 8,
-  forceChangePin: true,
-  issuedAt: new Date('2025-03-14T09:30:00Z'),
-  station: 'bench-1',
-};
-
-const LABEL: KeyLabelInput = {
-  model: 'YubiKey 5 NFC',
-  serial: '23456789',
-  user: 'ada@example.com',
-  enrollmentId: 'fwf1a2b3c4d5e6f7g8h9',
-  orderId: ORDER_ID,
-  batchId: 'batch-7',
-  issuedAt: new Date('2025-03-14T09:30:00Z'),
-};
+const ORDER_ID = SAMPLE_ORDER_ID;
+const MAILER = sampleMailer();
+// The label these specs were measured with: Chromium rounds a sheet's length up to its own grid, so another
+// continuous-tape length could land just past the half-point sheet tolerance in print-compare.ts.
+const LABEL = sampleLabel({ user: 'ada@example.com', batchId: 'batch-7' });
 
 /** What pdf.js draws Helvetica, Helvetica-Bold and Courier-Bold with (pdfkit embeds none of them). */
 const STANDARD_FONT_FILES = ['LiberationSans-Regular.ttf', 'LiberationSans-Bold.ttf', 'FoxitFixedBold.pfb'];

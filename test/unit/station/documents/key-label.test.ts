@@ -4,21 +4,11 @@ import { planKeyLabel, renderKeyLabel } from '../../../../electron/core/station/
 import type { KeyLabelInput, LabelSize } from '../../../../electron/core/station/documents/key-label.js';
 import { decodeQr, inkCoverage, pdfText, pdfWords, rasterise, wordsOutside } from '../../helpers/pdf-peer.js';
 import type { PeerPage } from '../../helpers/pdf-peer.js';
+import { sampleLabel } from '../../helpers/sample-documents.js';
 
 const MM = 72 / 25.4;
 
-function label(overrides: Partial<KeyLabelInput> = {}): KeyLabelInput {
-  return {
-    model: 'YubiKey 5 NFC',
-    serial: '23456789',
-    user: 'ada.lovelace@example.com',
-    enrollmentId: 'fwf1a2b3c4d5e6f7g8h9',
-    orderId: 'ORD-2025-0042',
-    batchId: 'B-7',
-    issuedAt: new Date('2025-03-14T09:30:00Z'),
-    ...overrides,
-  };
-}
+const label = sampleLabel;
 
 const LONG: Partial<KeyLabelInput> = {
   model: 'Feitian BioPass FIDO2 Pro K45 with fingerprint reader',

@@ -4,6 +4,7 @@ import { pinMailerLayout, renderPinMailer } from '../../../../electron/core/stat
 import type { PinMailerInput } from '../../../../electron/core/station/documents/pin-mailer.js';
 import { inkCoverage, meanGrey, pdfInfo, pdfText, pdfWords, rasterise, wordsInside, wordsOutside } from '../../helpers/pdf-peer.js';
 import type { PeerPage, PointRect } from '../../helpers/pdf-peer.js';
+import { SAMPLE_PIN, sampleMailer } from '../../helpers/sample-documents.js';
 
 const MM = 72 / 25.4;
 const IN = 72;
@@ -15,27 +16,9 @@ const DIN_5008_B_WINDOW: PointRect = { x: 20 * MM, y: 45 * MM, width: 85 * MM, h
 const US_10_WINDOW_ALWAYS: PointRect = { x: 0.875 * IN, y: 2.5 * IN, width: 4.5 * IN, height: (2 / 3) * IN };
 const US_10_WINDOW_EVER: PointRect = { x: 0.875 * IN, y: 2.04 * IN, width: 4.5 * IN, height: 1.585 * IN };
 
-const PIN = '739104';
+const PIN = SAMPLE_PIN;
 
-function mailer(overrides: Partial<PinMailerInput> = {}): PinMailerInput {
-  return {
-    pin: PIN,
-    paper: 'a4',
-    recipient: {
-      name: 'Ada Lovelace',
-      email: 'ada@example.com',
-      address: { street: '12 Analytical Way', city: 'London', postalCode: 'N1 9GU', country: 'United Kingdom' },
-    },
-    org: { name: 'Example Corp', signInUrl: 'https://example.okta.com' },
-    key: { model: 'YubiKey 5 NFC', serial: '23456789' },
-    orderId: 'ORD-2025-0042',
-    minPinLength: 8,
-    forceChangePin: true,
-    issuedAt: new Date('2025-03-14T09:30:00Z'),
-    station: 'bench-1',
-    ...overrides,
-  };
-}
+const mailer = sampleMailer;
 
 interface Rendered {
   bytes: Uint8Array;
