@@ -22,6 +22,8 @@ const here = import.meta.dirname;
 const devServerUrl = app.isPackaged ? undefined : process.env['ELECTRON_RENDERER_URL'];
 const origins = stationOrigins(devServerUrl);
 
+let stationWindow: BrowserWindow | undefined;
+
 async function start(): Promise<void> {
   // Windows has no CUPS: there the app prints through Chromium, handing each PDF to its print page once.
   const printDocuments = process.platform === 'win32' ? new OneTimeDocuments() : undefined;
@@ -30,8 +32,8 @@ async function start(): Promise<void> {
     ? new ElectronPrinter({
         documents: printDocuments,
         openWindow: (options) => new BrowserWindow(options),
-        // Any webContents can list printers; the station window's exists once start-up is done.
-        listPrinters: printersFrom(() => BrowserWindow.getAllWindows()[0]?.webContents),
+        // Any webContents can list printers; the station window's lives as long as the app (a print window does not).
+        listPrinters: printersFrom(() => stationWindow?.webContents),
       })
     : undefined;
   app.on('will-quit', () => printDocuments?.close());
@@ -53,6 +55,7 @@ async function start(): Promise<void> {
   const backend = station.backend;
 
   const window = new BrowserWindow(stationWindowOptions(join(here, '../preload/index.cjs')));
+  stationWindow = window;
   registerStationIpc(ipcMain, backend, createSenderCheck({ origins, isOurWindow: (sender) => sender.id === window.webContents.id }));
   pushStationEvents(backend, window.webContents);
   window.once('ready-to-show', () => window.show());
