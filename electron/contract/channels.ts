@@ -88,6 +88,8 @@ export const CHANNELS = {
     result: z.object({ message: z.string(), pdf: z.object({ fileName: z.string(), base64url: z.string() }).optional() }),
   },
   'printers.list': { args: Empty, result: z.object({ printers: z.array(PrinterSchema), problem: z.string().optional() }) },
+  /** Prints a marked sample PIN mailer with no PIN, to check the printer's scaling against a window envelope. */
+  'printers.sample': { args: z.object({ paper: z.enum(['a4', 'letter']).optional() }).strict(), result: Done },
   /** Checks the Okta org (and optionally some users) before a batch: token, scopes, preregistration, clock. */
   'preflight.run': { args: z.object({ users: z.array(z.string().min(1).max(256)).max(200).optional() }).strict(), result: PreflightReportSchema },
   'trust.status': { args: Empty, result: TrustStatusSchema },

@@ -450,6 +450,10 @@ export function createFakeStation(options: FakeStationOptions = {}): FakeStation
         { name: 'HP_LaserJet_M404', isDefault: false, description: 'Office laser', state: 'stopped' as const },
       ],
     }),
+    'printers.sample': async () => {
+      if (!settings.printer) throw new StationRequestError('conflict', 'No printer is chosen. Choose the printer for PIN mailers in Settings and save, then print the sample.');
+      return { message: `Sample mailer sent to ${settings.printer}: hold it behind a window envelope; the address must sit inside the dashed outline.` };
+    },
     'preflight.run': async ({ users }) => ({
       ok: (users ?? []).every((u) => u.endsWith('@example.com')),
       ranAt: new Date().toISOString(),

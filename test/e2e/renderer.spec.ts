@@ -288,6 +288,33 @@ test('settings never echo a token back', async ({ page, bench }) => {
   ]);
 });
 
+test('a sample mailer prints on the saved printer from the keyboard and says how to check it', async ({ page, bench }) => {
+  await bench.open();
+  await page.getByTestId('nav-settings').click();
+  const form = page.getByTestId('printing-form');
+  const sample = page.getByTestId('sample-mailer');
+  const button = sample.getByRole('button', { name: 'Print a sample mailer' });
+  await expect(button).toBeDisabled();
+  await expect(button).toHaveAccessibleDescription(/Choose a printer/);
+
+  await form.getByTestId('printer-select').selectOption('HP_LaserJet_M404');
+  await form.getByTestId('paper-select').selectOption('letter');
+  await expect(sample.getByTestId('sample-hint')).toHaveText('Save the printing settings first: the sample prints on the saved printer.');
+  await expect(button).toBeDisabled();
+  await form.getByRole('button', { name: 'Save printing settings' }).click();
+  await expect(button).toBeEnabled();
+  await expect(sample.getByTestId('sample-hint')).toContainText('Prints on HP_LaserJet_M404 on US Letter, with no PIN,');
+
+  await button.focus();
+  await page.keyboard.press('Enter');
+  await expect(sample.getByRole('status')).toHaveText(
+    'Sample mailer sent to HP_LaserJet_M404: hold it behind a window envelope; the address must sit inside the dashed outline.',
+  );
+  expect(await bench.calls('printers.sample')).toEqual([{ channel: 'printers.sample', args: { paper: 'letter' } }]);
+  const lowest = await lowestContrast(page, '[data-testid="sample-hint"], [data-testid="sample-message"]');
+  expect(lowest.ratio, `contrast of "${lowest.text}"`).toBeGreaterThanOrEqual(4.5);
+});
+
 test('digit keys focus tiles, Esc cancels the focused step, ? opens the shortcut sheet', async ({ page, bench }) => {
   await bench.open();
   await page.keyboard.press('3');

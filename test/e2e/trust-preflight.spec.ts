@@ -76,7 +76,11 @@ test('trust: a bad MDS blob is refused in plain words, and policy and allow-list
 
 test('printing: the printer picker says why printing is unavailable, and paper and label size are saved', async ({ page }) => {
   const form = page.getByTestId('printing-form');
-  await expect(form.getByTestId('printer-select').locator('option').first()).toHaveText('System default printer');
+  await expect(form.getByTestId('printer-select').locator('option').first()).toHaveText('No printer chosen');
+  // A fresh station has no printer chosen: the sample mailer waits for one and says so.
+  const sample = page.getByTestId('sample-mailer');
+  await expect(sample.getByRole('button', { name: 'Print a sample mailer' })).toBeDisabled();
+  await expect(sample.getByTestId('sample-hint')).toHaveText('Choose a printer and save the printing settings to print a sample mailer.');
   // Either printers were found, or the station says why none can be used; never a silent empty list.
   await expect(async () => {
     const options = await form.getByTestId('printer-select').locator('option').count();
@@ -101,7 +105,7 @@ for (const colorScheme of ['light', 'dark'] as const) {
     await expect(page.getByTestId('preflight-check').first()).toBeVisible({ timeout: 15_000 });
     await page.getByTestId('policy-record-only').check();
     await expect(page.getByTestId('record-only-warning')).toBeVisible();
-    const texts = '[data-testid="preflight-check"] .look, [data-testid="preflight-check"] p, [data-testid="preflight-summary"] p, .warning, .card dt, .card dd, .card label';
+    const texts = '[data-testid="preflight-check"] .look, [data-testid="preflight-check"] p, [data-testid="preflight-summary"] p, .warning, .card dt, .card dd, .card label, [data-testid="sample-hint"]';
     const lowest = await lowestContrast(page, texts);
     expect(lowest.ratio, `contrast of "${lowest.text}"`).toBeGreaterThanOrEqual(4.5);
     await page.getByTestId('preflight-panel').screenshot({ path: `test-results/screenshots/preflight-${colorScheme}.png`, animations: 'disabled' });

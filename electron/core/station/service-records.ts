@@ -1,6 +1,6 @@
 // The station requests about what happened and what goes out after a key is done: a job's full record,
-// held PINs and their confirmation, PIN resends, key labels, printers, the tenant preflight, the
-// attestation trust store and the audit trail. Split from service.ts, which owns the runtime they use.
+// held PINs and their confirmation, PIN resends, key labels, printers and their sample mailer, the tenant
+// preflight, the attestation trust store and the audit trail. Split from service.ts, which owns the runtime they use.
 import { hostname } from 'node:os';
 import { StationRequestError, type StationHandlers } from '../../contract/dispatch.js';
 import type { HistoryEntry, TrustStatus } from '../../contract/models.js';
@@ -16,6 +16,7 @@ import { exportAuditJsonl } from './audit/audit-export.js';
 import { renderAuditSummaryPdf } from './audit/audit-summary-pdf.js';
 import { verifyAuditChain } from './audit/audit-verify.js';
 import { renderKeyLabel } from './documents/key-label.js';
+import { renderSampleMailer } from './documents/pin-mailer.js';
 import { jobDetail } from './job-detail.js';
 import { enrollmentIdsOf, deriveJobState } from './job-state.js';
 import type { Journal } from './journal.js';
@@ -31,6 +32,7 @@ export type RecordChannels =
   | 'pins.resend'
   | 'labels.print'
   | 'printers.list'
+  | 'printers.sample'
   | 'preflight.run'
   | 'trust.status'
   | 'trust.importMds'
@@ -44,6 +46,8 @@ export interface RecordContext {
   readonly printer: Printer;
   journal(): Journal;
   okta(): OktaClient;
+  /** The org's name as PIN mailers print it. */
+  orgName(): string;
   settings(): StationSettings;
   updateSettings(patch: Partial<StationSettings>, audit: Record<string, unknown>): void;
   /** A finished job as the history lists it. */
@@ -166,6 +170,28 @@ export function createRecordHandlers(ctx: RecordContext): Pick<StationHandlers, 
         return { printers: await ctx.printer.list() };
       } catch (error) {
         if (error instanceof PrintError) return { printers: [], problem: error.message };
+        throw error;
+      }
+    },
+    'printers.sample': async ({ paper }) => {
+      const settings = ctx.settings();
+      if (!settings.printer) throw new StationRequestError('conflict', 'No printer is chosen. Choose the printer for PIN mailers in Settings and save, then print the sample.');
+      const media = paper ?? settings.paper;
+      const org = ctx.okta().org;
+      const pdf = await renderSampleMailer({
+        paper: media,
+        org: { name: ctx.orgName(), signInUrl: org.origin },
+        minPinLength: settings.pin.minLength,
+        forceChangePin: settings.pin.forceChangePin,
+        issuedAt: new Date(),
+        station,
+      });
+      try {
+        const receipt = await ctx.printer.print({ pdf, printer: settings.printer, title: 'keybench sample mailer', media });
+        ctx.journal().audit.append({ type: 'sample-printed', ...(settings.operator ? { actor: settings.operator } : {}), data: { printer: receipt.printer, paper: media } });
+        return { message: `Sample mailer sent to ${receipt.printer}: hold it behind a window envelope; the address must sit inside the dashed outline.` };
+      } catch (error) {
+        if (error instanceof PrintError) throw new StationRequestError('unavailable', error.message);
         throw error;
       }
     },

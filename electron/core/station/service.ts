@@ -13,7 +13,7 @@ import { OktaError } from '../okta/errors.js';
 import { isLoopbackHost, parseOrgUrl } from '../okta/org.js';
 import { PassphraseFileSecretStore } from '../secrets/passphrase-file.js';
 import { MemorySecretStore, type SecretStore } from '../secrets/secret-store.js';
-import { DEFAULT_ORG_DOMAIN, startSimulator, type SimulatorHandle } from '../sim/index.js';
+import { DEFAULT_ORG_DOMAIN, DEFAULT_ORG_NAME, startSimulator, type SimulatorHandle } from '../sim/index.js';
 import type { VirtualKeyOverrides } from '../virtual-key/options.js';
 import { VirtualKeyBackend } from '../virtual-key/virtual-key.js';
 import { StationKeyring } from '../wire/station-keys.js';
@@ -75,6 +75,8 @@ const ORDER_SOURCE: Record<string, Order['source']> = { import: 'import', okta: 
 interface Runtime {
   readonly journal: Journal;
   readonly orgUrl: string;
+  /** What letters call the org: the simulator's own name, else the org's host. */
+  readonly orgName: string;
   readonly simulated: boolean;
   readonly okta: OktaClient;
   readonly engine: ProvisioningEngine;
@@ -245,6 +247,7 @@ export async function createStationBackend(options: StationServiceOptions): Prom
       () => ({ policy: settings.attestationPolicy, aaguidAllowList: settings.aaguidAllowList }),
       (message) => emit({ type: 'notice', level: 'warning', message }),
     );
+    const orgName = sim ? DEFAULT_ORG_NAME : new URL(orgUrl).hostname;
     const engine = new ProvisioningEngine({
       journal,
       okta,
@@ -254,7 +257,7 @@ export async function createStationBackend(options: StationServiceOptions): Prom
       offline: !online,
       attestation,
       mailer,
-      orgName: sim ? 'Keybench Demo' : new URL(orgUrl).hostname,
+      orgName,
     });
     const offEngine = engine.on((event) => {
       if (event.type === 'job-resumed' && (event.plan === 'continue-with-key' || event.plan === 'finish')) {
@@ -283,7 +286,7 @@ export async function createStationBackend(options: StationServiceOptions): Prom
       if (['orders-changed', 'job-done', 'job-failed', 'job-awaiting-activation', 'batch-progress', 'offline-changed'].includes(event.type)) emit({ type: 'status', status: status() });
     });
     if (!creds && !sim) emit({ type: 'notice', level: 'warning', message: 'Okta credentials are not set. Enter an API token or an OAuth app in Settings.' });
-    const rt: Runtime = { journal, orgUrl, simulated: sim !== undefined, okta, engine, sim, hardwareNotice, offEngine };
+    const rt: Runtime = { journal, orgUrl, orgName, simulated: sim !== undefined, okta, engine, sim, hardwareNotice, offEngine };
     runtime = rt;
     journal.audit.append({ type: 'station-started', ...(settings.operator ? { actor: settings.operator } : {}), data: { org: orgUrl, simulated: sim !== undefined } });
     await engine.start();
@@ -636,6 +639,7 @@ export async function createStationBackend(options: StationServiceOptions): Prom
       printer,
       journal: () => runtime.journal,
       okta: () => runtime.okta,
+      orgName: () => runtime.orgName,
       settings: () => settings,
       updateSettings: (patch, changed) => {
         updateSettings(patch);

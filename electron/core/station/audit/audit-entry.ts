@@ -33,6 +33,8 @@ export const AUDIT_TYPES = [
   'pin-held',
   'delivery-confirmed',
   'label-printed',
+  /** A sample mailer (no PIN) printed to check the printer against a window envelope. */
+  'sample-printed',
   'marked-error',
   'orphans-deleted',
   'enrollment-expired',

@@ -1,7 +1,8 @@
 // The printed PIN mailer: a one-page letter for a window envelope, printed while the station still holds the PIN
 // (the caller wipes the PIN and these bytes right after printing). The PIN appears once, on a tear-off slip,
 // inside a box ringed by a dense pattern; nothing else in the document (text, metadata) carries it, and there is
-// deliberately no way to print it again.
+// deliberately no way to print it again. A sample mailer is the same letter with no PIN and no recipient, marked as
+// a sample and with the envelope window outlined, so a technician can check the printer's scaling and paper.
 import { FONTS, PdfRenderError, drawFittedLine, fitFontSize, inch, mm, renderPdf, toWinAnsi } from './pdf-bytes.js';
 
 export type MailerPaper = 'a4' | 'letter';
@@ -119,23 +120,69 @@ function panelLayout(left: number, width: number, perforationY: number) {
   };
 }
 
+/** What a sample mailer takes from the station: the letter's own settings, none of a recipient, key or PIN. */
+export interface SampleMailerInput {
+  paper: MailerPaper;
+  org: { name: string; signInUrl: string };
+  minPinLength: number;
+  forceChangePin: boolean;
+  issuedAt: Date;
+  station?: string;
+}
+
+/** What a sample prints in the PIN slot: letters only, so nobody can take it for a PIN. */
+export const SAMPLE_PIN_PLACEHOLDER = 'SAMPLE';
+/** The large mark across a sample's letter text. */
+export const SAMPLE_MARK = 'SAMPLE — NOT A PIN';
+
 /** Renders the mailer. The returned bytes hold the PIN: print them, then wipe them with `wipePdfBytes`. */
 export function renderPinMailer(input: PinMailerInput): Promise<Uint8Array> {
+  return renderMailer(input, false);
+}
+
+/**
+ * Renders a sample mailer for checking a printer against a window envelope: the real letter's layout and text
+ * flow with a placeholder recipient in the paper's national style, no PIN, a large SAMPLE mark, and the
+ * envelope window drawn as a dashed outline the address must sit inside.
+ */
+export function renderSampleMailer(input: SampleMailerInput): Promise<Uint8Array> {
+  return renderMailer(
+    {
+      ...input,
+      pin: SAMPLE_PIN_PLACEHOLDER,
+      recipient: { name: 'Sample Recipient', address: sampleAddress(input.paper) },
+      key: { model: 'Sample', serial: 'SAMPLE' },
+      orderId: 'SAMPLE',
+    },
+    true,
+  );
+}
+
+/** A full-height address as people write it on each paper: European on A4, US on Letter. */
+function sampleAddress(paper: MailerPaper): MailerAddress {
+  return paper === 'a4'
+    ? { street: 'Sample Street 1', postalCode: '12345', city: 'Sample Town', country: 'Sample Country' }
+    : { street: '123 Sample Street', city: 'Anytown', state: 'NY', postalCode: '12345', country: 'USA' };
+}
+
+function renderMailer(input: PinMailerInput, sample: boolean): Promise<Uint8Array> {
   try {
     checkInput(input);
   } catch (error) {
     return Promise.reject(error);
   }
   const layout = pinMailerLayout(input.paper);
-  const setup = { size: [layout.page.width, layout.page.height] as const, title: 'Security key PIN letter', issuedAt: input.issuedAt };
+  const title = sample ? 'Sample PIN letter (no PIN)' : 'Security key PIN letter';
+  const setup = { size: [layout.page.width, layout.page.height] as const, title, issuedAt: input.issuedAt };
   return renderPdf(setup, (doc) => {
+    if (sample) drawSampleMarks(doc, layout);
     drawFoldMarks(doc, layout);
     drawHeader(doc, input, layout);
     drawAddress(doc, input, layout);
     drawInfoBlock(doc, input, layout);
     drawBody(doc, letterBlocks(input), layout.body);
     drawPerforation(doc, layout);
-    drawPanel(doc, input, layout);
+    drawPanel(doc, input, layout, sample);
   });
 }
 
@@ -154,6 +201,37 @@ function checkInput(input: PinMailerInput): void {
   if (input.orderId.trim() === '' || input.recipient.name.trim() === '') {
     throw new PdfRenderError('The mailer needs an order id and a recipient name.');
   }
+}
+
+const SAMPLE_MARK_ANGLE = 25;
+
+/**
+ * Drawn first, so the letter prints over the mark and stays readable. The mark stays in the body's box, clear of
+ * the window, so the only words the window shows are the address's.
+ */
+function drawSampleMarks(doc: PDFKit.PDFDocument, layout: PinMailerLayout): void {
+  const { window, body } = layout;
+  doc.save().lineWidth(0.75).dash(3, { space: 2 }).strokeColor('black');
+  doc.rect(window.x, window.y, window.width, window.height).stroke();
+  doc.restore();
+  doc.font(FONTS.regular).fontSize(6.5).fillColor('black');
+  doc.text('Envelope window: the address must sit inside this dashed outline.', window.x, window.y + window.height + 4, { width: window.width, lineBreak: false });
+
+  const radians = (SAMPLE_MARK_ANGLE * Math.PI) / 180;
+  doc.font(FONTS.bold).fontSize(1);
+  const widthPerPoint = doc.widthOfString(SAMPLE_MARK);
+  const heightPerPoint = doc.currentLineHeight();
+  // The rotated line's bounding box must fit 90 % of the body box.
+  const size = Math.min(
+    (body.width * 0.9) / (widthPerPoint * Math.cos(radians) + heightPerPoint * Math.sin(radians)),
+    (body.height * 0.9) / (widthPerPoint * Math.sin(radians) + heightPerPoint * Math.cos(radians)),
+  );
+  const centre = { x: body.x + body.width / 2, y: body.y + body.height / 2 };
+  doc.save().rotate(-SAMPLE_MARK_ANGLE, { origin: [centre.x, centre.y] });
+  doc.fontSize(size).fillColor('#bbbbbb');
+  doc.text(SAMPLE_MARK, centre.x - (widthPerPoint * size) / 2, centre.y - (heightPerPoint * size) / 2, { lineBreak: false });
+  doc.restore();
+  doc.fillColor('black');
 }
 
 function drawFoldMarks(doc: PDFKit.PDFDocument, layout: PinMailerLayout): void {
@@ -317,9 +395,10 @@ function drawPerforation(doc: PDFKit.PDFDocument, layout: PinMailerLayout): void
   doc.fillColor('black').text(caption, x, y - 3.5, { width, align: 'center', lineBreak: false });
 }
 
-function drawPanel(doc: PDFKit.PDFDocument, input: PinMailerInput, layout: PinMailerLayout): void {
+function drawPanel(doc: PDFKit.PDFDocument, input: PinMailerInput, layout: PinMailerLayout, sample: boolean): void {
   const title = layout.panelTitle;
-  doc.font(FONTS.bold).fontSize(11).text('PIN for your security key', title.x, title.y, { width: title.width, lineBreak: false });
+  const heading = sample ? 'SAMPLE slip — there is no PIN on this sheet' : 'PIN for your security key';
+  doc.font(FONTS.bold).fontSize(11).text(heading, title.x, title.y, { width: title.width, lineBreak: false });
   const match = `Order ${input.orderId}    Key ${input.key.model}    Serial ${input.key.serial ?? 'not reported'}`;
   drawFittedLine(doc, toWinAnsi(match), { x: title.x, y: title.y + 15, width: title.width, maxHeight: title.height - 15 }, { font: FONTS.regular, maxSize: 8.5, minSize: 5 });
   drawSecurityPattern(doc, layout.securityPattern);

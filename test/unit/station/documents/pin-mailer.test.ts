@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { PdfRenderError, wipePdfBytes } from '../../../../electron/core/station/documents/pdf-bytes.js';
-import { pinMailerLayout, renderPinMailer } from '../../../../electron/core/station/documents/pin-mailer.js';
-import type { PinMailerInput } from '../../../../electron/core/station/documents/pin-mailer.js';
-import { inkCoverage, meanGrey, pdfInfo, pdfText, pdfWords, rasterise, wordsInside, wordsOutside } from '../../helpers/pdf-peer.js';
-import type { PeerPage, PointRect } from '../../helpers/pdf-peer.js';
-import { SAMPLE_PIN, sampleMailer } from '../../helpers/sample-documents.js';
+import { SAMPLE_PIN_PLACEHOLDER, pinMailerLayout, renderPinMailer, renderSampleMailer } from '../../../../electron/core/station/documents/pin-mailer.js';
+import type { PinMailerInput, SampleMailerInput } from '../../../../electron/core/station/documents/pin-mailer.js';
+import { inkBounds, inkCoverage, meanGrey, pdfInfo, pdfText, pdfWords, rasterise, wordsInside, wordsOutside } from '../../helpers/pdf-peer.js';
+import type { GreyImage, PeerPage, PointRect } from '../../helpers/pdf-peer.js';
+import { SAMPLE_PIN, sampleMailer, sampleMailerSettings } from '../../helpers/sample-documents.js';
 
 const MM = 72 / 25.4;
 const IN = 72;
@@ -196,5 +196,111 @@ describe('PIN mailer', () => {
     const bytes = await renderPinMailer(mailer());
     wipePdfBytes(bytes);
     expect(bytes.every((byte) => byte === 0)).toBe(true);
+  });
+});
+
+async function renderSample(input: SampleMailerInput): Promise<Rendered> {
+  const bytes = await renderSampleMailer(input);
+  const [text, pages] = await Promise.all([pdfText(bytes), pdfWords(bytes)]);
+  return { bytes, text, page: onlyPage(pages) };
+}
+
+let sampleA4: Promise<Rendered> | undefined;
+function renderedSampleA4(): Promise<Rendered> {
+  sampleA4 ??= renderSample(sampleMailerSettings());
+  return sampleA4;
+}
+
+async function firstImage(bytes: Uint8Array, dpi: number): Promise<GreyImage> {
+  const [image] = await rasterise(bytes, dpi);
+  if (!image) throw new Error('no page rendered');
+  return image;
+}
+
+/** Share of pixels in the sample mark's grey (#bbbbbb), which black text on white rarely hits. */
+function greyShare(image: GreyImage, rect: PointRect): number {
+  const scale = image.dpi / 72;
+  let grey = 0;
+  let all = 0;
+  for (let y = Math.round(rect.y * scale); y < Math.round((rect.y + rect.height) * scale); y += 1) {
+    for (let x = Math.round(rect.x * scale); x < Math.round((rect.x + rect.width) * scale); x += 1) {
+      const pixel = image.pixels[y * image.width + x] ?? 255;
+      if (pixel >= 180 && pixel <= 195) grey += 1;
+      all += 1;
+    }
+  }
+  return grey / all;
+}
+
+function grow(rect: PointRect, by: number): PointRect {
+  return { x: rect.x - by, y: rect.y - by, width: rect.width + 2 * by, height: rect.height + 2 * by };
+}
+
+describe('sample mailer', () => {
+  it('puts a placeholder A4 address inside the DIN 5008 window, and nothing else there', async () => {
+    const { page } = await renderedSampleA4();
+    expect(wordText(page, DIN_5008_B_WINDOW)).toBe('Example Corp Sample Recipient Sample Street 1 12345 Sample Town SAMPLE COUNTRY');
+    expect(wordsOutside(wordsInside(page, DIN_5008_B_WINDOW), DIN_5008_B_WINDOW)).toEqual([]);
+  });
+
+  it('puts a US-style placeholder address where a #10 window shows it on Letter', async () => {
+    const { page } = await renderSample(sampleMailerSettings({ paper: 'letter' }));
+    expect(page.width).toBeCloseTo(612, 0);
+    expect(wordText(page, US_10_WINDOW_ALWAYS)).toBe('Sample Recipient 123 Sample Street Anytown, NY 12345 USA');
+    expect(wordsOutside(wordsInside(page, US_10_WINDOW_ALWAYS), US_10_WINDOW_ALWAYS)).toEqual([]);
+  });
+
+  it('says SAMPLE in the PIN box and holds no digits that could pass for a PIN on the slip', async () => {
+    const { page, text } = await renderedSampleA4();
+    const layout = pinMailerLayout('a4');
+    expect(wordText(page, layout.pinBox)).toBe(`PIN ${SAMPLE_PIN_PLACEHOLDER}`);
+    const slip = wordText(page, { x: 0, y: layout.perforationY, width: page.width, height: page.height - layout.perforationY });
+    expect(slip).toContain('there is no PIN on this sheet');
+    expect(slip).not.toMatch(/\d{4,}/);
+    expect(text).not.toContain(SAMPLE_PIN);
+    expect((await pdfInfo((await renderedSampleA4()).bytes)).Title).toBe('Sample PIN letter (no PIN)');
+  });
+
+  it('keeps the real letter text, addressed to the placeholder, under a large grey SAMPLE mark', async () => {
+    const { bytes, text } = await renderedSampleA4();
+    const flat = text.replace(/\s+/g, ' ');
+    expect(flat).toContain('Dear Sample Recipient,');
+    expect(flat).toContain('the enclosed Sample security key (serial SAMPLE)');
+    expect(flat).toContain('https://example.okta.com');
+    const layout = pinMailerLayout('a4');
+    const [sample, real] = await Promise.all([firstImage(bytes, 100), firstImage((await renderedA4()).bytes, 100)]);
+    expect(greyShare(sample, layout.body)).toBeGreaterThan(0.02);
+    expect(greyShare(real, layout.body)).toBeLessThan(0.01);
+  });
+
+  it('draws the envelope window as an outline exactly where the layout puts it, on both papers', async () => {
+    for (const paper of ['a4', 'letter'] as const) {
+      const window = pinMailerLayout(paper).window;
+      const image = await firstImage(await renderSampleMailer(sampleMailerSettings({ paper })), 150);
+      const bounds = inkBounds(image, grow(window, 2));
+      expect(bounds?.x).toBeCloseTo(window.x - 0.4, 0);
+      expect(bounds?.y).toBeCloseTo(window.y - 0.4, 0);
+      expect(bounds?.width).toBeCloseTo(window.width + 0.8, 0);
+      expect(bounds?.height).toBeCloseTo(window.height + 0.8, 0);
+      // Every edge carries the line, so the window shows on the sheet whichever side the address strays to.
+      const edges = [
+        { x: window.x, y: window.y - 1, width: window.width, height: 2 },
+        { x: window.x, y: window.y + window.height - 1, width: window.width, height: 2 },
+        { x: window.x - 1, y: window.y, width: 2, height: window.height },
+        { x: window.x + window.width - 1, y: window.y, width: 2, height: window.height },
+      ];
+      for (const edge of edges) {
+        expect(meanGrey(image, edge)).toBeLessThan(235);
+      }
+    }
+  });
+
+  it('never marks a real mailer as a sample nor outlines its window', async () => {
+    const { bytes, text } = await renderedA4();
+    expect(text).not.toMatch(/sample/i);
+    const window = pinMailerLayout('a4').window;
+    const image = await firstImage(bytes, 150);
+    expect(meanGrey(image, { x: window.x - 1, y: window.y - 1, width: window.width + 2, height: 2 })).toBeGreaterThan(250);
+    expect(meanGrey(image, { x: window.x - 1, y: window.y, width: 2, height: window.height })).toBeGreaterThan(250);
   });
 });
