@@ -1,6 +1,7 @@
 // The simulator's routes, named once: fault scripts, call counters and scope checks all key on these names.
 
-export const ENDPOINTS = [
+/** The seven WebAuthn Preregistration operations: what an org without the feature refuses. */
+const PREREGISTRATION = [
   'enroll',
   'activate',
   'send-pin',
@@ -8,22 +9,12 @@ export const ENDPOINTS = [
   'list-enrollments',
   'delete-enrollment',
   'mark-error',
-  'get-user',
-  'logs',
-  'token',
 ] as const;
+
+export const ENDPOINTS = [...PREREGISTRATION, 'get-user', 'logs', 'token'] as const;
 export type Endpoint = (typeof ENDPOINTS)[number];
 
-/** The seven WebAuthn Preregistration operations: what an org without the feature refuses. */
-export const PREREGISTRATION_ENDPOINTS: ReadonlySet<Endpoint> = new Set<Endpoint>([
-  'enroll',
-  'activate',
-  'send-pin',
-  'initiate-fulfillment-request',
-  'list-enrollments',
-  'delete-enrollment',
-  'mark-error',
-]);
+export const PREREGISTRATION_ENDPOINTS: ReadonlySet<Endpoint> = new Set<Endpoint>(PREREGISTRATION);
 
 export const SCOPE_MANAGE_USERS = 'okta.users.manage';
 export const SCOPE_READ_USERS = 'okta.users.read';
